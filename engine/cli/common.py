@@ -1,0 +1,108 @@
+"""Helpers shared by CLI commands: opening the workspace named by -w, JSON output, progress rendering."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import click
+
+from engine.events import Event, ItemFailed, Progress, StageFinished, StageStarted, Warning
+from engine.workspace import Workspace, open_workspace
+
+
+def workspace_from(ctx: click.Context, *, writable: bool = True) -> Workspace:
+    root = (ctx.find_root().obj or {}).get("workspace")
+    return open_workspace(root, writable=writable)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM so a stage stops between items and its progress is kept."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def install(self) -> StopFlag:
+        def handler(signum: int, frame: Any) -> None:
+            if self._event.is_set():
+                raise KeyboardInterrupt
+            click.echo("\nstopping after the current item (press again to abort)...", err=True)
+            self._event.set()
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, handler)
+            signal.signal(signal.SIGTERM, handler)
+        return self
+
+
+def render_events(events: Iterable[Event], *, quiet: bool = False, on_event: Callable[[Event], None] | None = None) -> StageFinished | None:
+    """Drive a stage's event stream with a rich progress bar per stage (throughput and ETA) on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    finished: StageFinished | None = None
+    tasks: dict[str, Any] = {}
+    with Bar(
+        TextColumn("[bold]{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+        transient=False,
+    ) as bar:
+        started: dict[str, float] = {}
+        for event in events:
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, StageStarted):
+                started[event.stage] = event.ts
+                tasks[event.stage] = bar.add_task(event.stage, total=event.total, rate="")
+            elif isinstance(event, Progress) and event.stage in tasks:
+                elapsed = max(event.ts - started.get(event.stage, event.ts), 1e-9)
+                rate = f"{event.done / elapsed:.2f} {event.unit}/s" if event.done else ""
+                bar.update(tasks[event.stage], completed=event.done, total=event.total, rate=rate)
+            elif isinstance(event, Warning):
+                console.print(f"[yellow]warning:[/] {event.message}" + (f"\n  fix: {event.hint}" if event.hint else ""))
+            elif isinstance(event, ItemFailed) and not quiet:
+                console.print(f"[dim]{event.stage}: item {event.item_id} failed: {event.reason}[/]")
+            elif isinstance(event, StageFinished):
+                finished = event
+                if event.stage in tasks:
+                    bar.update(tasks[event.stage], completed=bar.tasks[tasks[event.stage]].total or 0)
+                if not quiet:
+                    counts = ", ".join(f"{k}={v}" for k, v in event.counts.items())
+                    state = "stopped" if event.stopped else "done"
+                    console.print(f"{event.stage}: {state}" + (f" ({counts})" if counts else ""))
+    return finished
+
+
+def iter_with_stop(events: Iterator[Event]) -> Iterator[Event]:
+    try:
+        yield from events
+    finally:
+        close = getattr(events, "close", None)
+        if close:
+            close()
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,99 @@
+"""The `sdrl` entry point: a lazy command group (so `--help` never imports torch) and the one error handler."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from engine.errors import SdrlError
+
+# name -> (module:attribute, one-line help). Modules load only when their command runs.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("engine.cli.basic:init_cmd", "Create a workspace from a template."),
+    "status": ("engine.cli.basic:status_cmd", "Counts per stage and the latest run."),
+    "doctor": ("engine.cli.doctor:doctor_cmd", "Check models, llama.cpp, torch, GPU/vLLM and disk space."),
+    "task": ("engine.cli.task:task_group", "Show, edit, save, list and diff task definition revisions."),
+    "corpus": ("engine.cli.corpus:corpus_group", "Add documents to the corpus and search it."),
+    "preview": ("engine.cli.synthesis:preview_cmd", "Stream a few generated questions to the terminal."),
+    "generate": ("engine.cli.synthesis:generate_cmd", "Generate and label samples (stages 1-5)."),
+    "label": ("engine.cli.synthesis:label_cmd", "Label pending samples by majority vote."),
+    "samples": ("engine.cli.samples:samples_group", "List, show and curate samples."),
+    "probe": ("engine.cli.pipeline:probe_cmd", "Answer each sample once with the base model (greedy)."),
+    "adapt": ("engine.cli.pipeline:adapt_cmd", "Write harder/easier rewrites of probed samples."),
+    "score": ("engine.cli.pipeline:score_cmd", "Sample k answers per sample with the base model; pass rates."),
+    "select": ("engine.cli.pipeline:select_cmd", "Select the training samples by pass rate."),
+    "stats": ("engine.cli.pipeline:stats_cmd", "Pass-rate histograms, adaptation and selection stats."),
+    "run": ("engine.cli.pipeline:run_cmd", "Run the whole pipeline from generation through selection."),
+    "train": ("engine.cli.train:train_cmd", "Train a LoRA adapter with GRPO on the selection."),
+    "runs": ("engine.cli.train:runs_group", "List, show, stop and resume training runs."),
+    "attach": ("engine.cli.train:attach_cmd", "Follow a run live from any terminal."),
+    "eval": ("engine.cli.evaluate:eval_cmd", "Greedy accuracy of base and adapter on a benchmark file."),
+    "export": ("engine.cli.export:export_group", "Export the dataset, an adapter or a merged model."),
+}
+
+
+def _available(name: str) -> bool:
+    module = COMMANDS[name][0].partition(":")[0]
+    return importlib.util.find_spec(module) is not None
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not _available(cmd_name):
+            return None
+        module_name, _, attr = COMMANDS[cmd_name][0].partition(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=str),
+    envvar="SDRL_WORKSPACE",
+    default=None,
+    help="Workspace folder (default: the current directory).",
+)
+@click.version_option(package_name="sdrl-studio", prog_name="sdrl")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None) -> None:
+    """sdrl: adapt a language model to a task from its definition (Synthetic Data RL), headless."""
+    ctx.obj = {"workspace": workspace}
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="sdrl", standalone_mode=False)
+    except SdrlError as exc:
+        click.secho(f"error: {exc.title}", fg="red", err=True)
+        if exc.hint:
+            click.echo(f"  fix: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; progress so far is saved, run the command again to resume", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Run-level failures: a small family of typed errors, each with a title and a hint that says how to fix it."""
+
+from __future__ import annotations
+
+
+class SdrlError(Exception):
+    """A failure the user can fix. `title` says what is wrong, `hint` says what to do."""
+
+    exit_code = 2
+
+    def __init__(self, title: str, hint: str = "") -> None:
+        super().__init__(title)
+        self.title = title
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.title}\n  fix: {self.hint}" if self.hint else self.title
+
+
+class ConfigError(SdrlError):
+    """The task definition or a setting is malformed or invalid."""
+
+
+class WorkspaceError(SdrlError):
+    """The path is not a workspace, or the workspace cannot be used (read-only, locked)."""
+
+
+class SchemaError(SdrlError):
+    """The workspace database was written by a newer sdrl, or is damaged."""
+
+
+class ModelError(SdrlError):
+    """A model cannot be found or loaded."""
+
+
+class BackendError(SdrlError):
+    """An instructor or solver backend failed as a whole (server unreachable, engine missing)."""
+
+
+class StageError(SdrlError):
+    """A stage cannot run with what the store holds (e.g. nothing to label, empty pool)."""
+
+
+class RunError(SdrlError):
+    """A training or evaluation run cannot start, continue or be found."""

@@ -1,0 +1,1 @@
+"""The sdrl studio: a keyboard-first Textual TUI over the engine. The only package that imports Textual."""
