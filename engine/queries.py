@@ -1,0 +1,234 @@
+"""Read helpers over the store for browsing UIs: paged sample queries, sample detail, curation decisions, runs and evals.
+
+Plain functions returning dataclasses and dicts; the only writes are curation decisions (apply / undo).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.store import Store
+
+DECISION_ACTIONS = ("accept", "reject", "pin", "clear", "edit")
+SORT_COLUMNS = ("id", "question", "label", "agreement", "origin", "pass_rate", "status")
+STATUS_FILTERS = ("all", "accepted", "pinned", "rejected", "edited", "labelled", "pending",
+                  "unlabelable", "duplicate", "contaminated", "doubtful", "unscored")
+
+# The newest decision per sample is in force; an edit keeps its new question/answer until undone.
+_SAMPLE_SELECT = """
+SELECT s.id, s.origin, s.status AS base_status, s.agreement,
+  COALESCE((SELECT d.question FROM decisions d WHERE d.sample_id=s.id AND d.action='edit'
+            AND d.question IS NOT NULL ORDER BY d.id DESC LIMIT 1), s.question) AS question,
+  COALESCE((SELECT d.answer FROM decisions d WHERE d.sample_id=s.id AND d.action='edit'
+            AND d.answer IS NOT NULL ORDER BY d.id DESC LIMIT 1), s.label) AS label,
+  (SELECT sc.pass_rate FROM scores sc WHERE sc.sample_id=s.id ORDER BY sc.created_at DESC LIMIT 1) AS pass_rate,
+  (SELECT d.action FROM decisions d WHERE d.sample_id=s.id ORDER BY d.id DESC LIMIT 1) AS decision
+FROM samples s WHERE s.revision_id=?
+"""
+_EFFECTIVE_STATUS = """CASE decision WHEN 'accept' THEN 'accepted' WHEN 'pin' THEN 'pinned'
+  WHEN 'reject' THEN 'rejected' WHEN 'edit' THEN 'edited' ELSE base_status END"""
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    question: str
+    label: str | None
+    agreement: float | None
+    origin: str
+    pass_rate: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class SampleQuery:
+    """What the sample table shows: a status filter, a text search and a sort column."""
+
+    status: str = "all"
+    search: str = ""
+    sort: str = "id"
+    descending: bool = False
+    low_agreement: float = 0.5
+
+
+@dataclass
+class SampleDetail:
+    row: SampleRow
+    passage: str
+    generated_answer: str
+    rationale: str
+    votes: list[dict[str, Any]] = field(default_factory=list)
+    rollouts: list[dict[str, Any]] = field(default_factory=list)
+    probe: dict[str, Any] | None = None
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _where(query: SampleQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.status == "doubtful":
+        clauses.append("agreement IS NOT NULL AND agreement < ?")
+        params.append(query.low_agreement)
+    elif query.status == "unscored":
+        clauses.append("pass_rate IS NULL")
+    elif query.status != "all":
+        clauses.append("status = ?")
+        params.append(query.status)
+    if query.search:
+        clauses.append("(question LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\')")
+        like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [like, like]
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _wrapped(query: SampleQuery) -> str:
+    return f"SELECT *, {_EFFECTIVE_STATUS} AS status FROM ({_SAMPLE_SELECT})"
+
+
+def count_samples(store: Store, revision_id: int, query: SampleQuery = SampleQuery()) -> int:
+    if query.status == "all" and not query.search:
+        return int(store.scalar("SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)) or 0)
+    where, params = _where(query)
+    sql = f"SELECT COUNT(*) FROM ({_wrapped(query)}){where}"
+    return int(store.scalar(sql, [revision_id, *params]) or 0)
+
+
+def sample_page(store: Store, revision_id: int, query: SampleQuery, offset: int, limit: int) -> list[SampleRow]:
+    """Rows `offset .. offset+limit` of the filtered, sorted pool (only these rows are read)."""
+    if query.sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {query.sort!r}")
+    direction = "DESC" if query.descending else "ASC"
+    where, params = _where(query)
+    order = "id" if query.sort == "id" else f"{query.sort} IS NULL, {query.sort} {direction}, id"
+    if query.sort == "id":
+        order = f"id {direction}"
+    sql = f"SELECT * FROM ({_wrapped(query)}){where} ORDER BY {order} LIMIT ? OFFSET ?"
+    rows = store.query(sql, [revision_id, *params, limit, offset])
+    return [_row(r) for r in rows]
+
+
+def sample_ids(store: Store, revision_id: int, query: SampleQuery) -> list[int]:
+    where, params = _where(query)
+    return [int(r[0]) for r in store.query(f"SELECT id FROM ({_wrapped(query)}){where}", [revision_id, *params])]
+
+
+def _row(r: Any) -> SampleRow:
+    return SampleRow(r["id"], r["question"], r["label"], r["agreement"], r["origin"], r["pass_rate"], r["status"])
+
+
+def sample_row(store: Store, sample_id: int) -> SampleRow | None:
+    rev = store.scalar("SELECT revision_id FROM samples WHERE id=?", (sample_id,))
+    if rev is None:
+        return None
+    rows = store.query(f"SELECT * FROM ({_wrapped(SampleQuery())}) WHERE id=?", (rev, sample_id))
+    return _row(rows[0]) if rows else None
+
+
+def sample_detail(store: Store, sample_id: int) -> SampleDetail | None:
+    row = sample_row(store, sample_id)
+    if row is None:
+        return None
+    raw = store.query(
+        "SELECT s.generated_answer, s.rationale, p.text AS passage FROM samples s "
+        "LEFT JOIN passages p ON p.id = s.passage_id WHERE s.id=?", (sample_id,))[0]
+    votes = [dict(v) for v in store.query("SELECT idx, answer, text FROM votes WHERE sample_id=? ORDER BY idx", (sample_id,))]
+    model = store.scalar("SELECT model FROM scores WHERE sample_id=? ORDER BY created_at DESC LIMIT 1", (sample_id,))
+    if model is None:
+        model = store.scalar("SELECT model FROM rollouts WHERE sample_id=? LIMIT 1", (sample_id,))
+    rollouts = [dict(r) for r in store.query(
+        "SELECT idx, answer, correct, text FROM rollouts WHERE sample_id=? AND model=? ORDER BY idx", (sample_id, model))]
+    probe = store.query("SELECT model, answer, correct FROM probes WHERE sample_id=? LIMIT 1", (sample_id,))
+    decisions = [dict(d) for d in store.query(
+        "SELECT id, action, question, answer, created_at FROM decisions WHERE sample_id=? ORDER BY id", (sample_id,))]
+    return SampleDetail(row, raw["passage"] or "", raw["generated_answer"] or "", raw["rationale"] or "",
+                        votes, rollouts, dict(probe[0]) if probe else None, decisions)
+
+
+# -- curation -----------------------------------------------------------------------------------
+def decide(store: Store, sample_ids: list[int], action: str, *, question: str | None = None,
+           answer: str | None = None) -> int:
+    """Record one decision per sample in one transaction; returns how many were written."""
+    if action not in DECISION_ACTIONS:
+        raise ValueError(f"unknown decision {action!r}; use one of {', '.join(DECISION_ACTIONS)}")
+    now = time.time()
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO decisions(sample_id, action, question, answer, created_at) VALUES (?,?,?,?,?)",
+            [(sid, action, question, answer, now) for sid in sample_ids])
+    return len(sample_ids)
+
+
+def undo_decision(store: Store, sample_ids: list[int]) -> int:
+    """Delete the newest decision of each sample (the previous one comes back in force); returns how many."""
+    undone = 0
+    with store.transaction() as conn:
+        for sid in sample_ids:
+            cur = conn.execute(
+                "DELETE FROM decisions WHERE id=(SELECT id FROM decisions WHERE sample_id=? ORDER BY id DESC LIMIT 1)",
+                (sid,))
+            undone += cur.rowcount
+    return undone
+
+
+# -- pipeline -----------------------------------------------------------------------------------
+def scored_pool(store: Store, revision_id: int) -> list[dict[str, Any]]:
+    """Every scored sample of the revision with its pass rate, origin and decision in force."""
+    sql = (f"SELECT id, origin, pass_rate, status FROM ({_wrapped(SampleQuery())}) "
+           "WHERE pass_rate IS NOT NULL ORDER BY id")
+    return [dict(r) for r in store.query(sql, (revision_id,))]
+
+
+def pass_rate_histogram(rates: list[float], bins: int = 10) -> list[int]:
+    counts = [0] * bins
+    for p in rates:
+        counts[min(bins - 1, max(0, int(p * bins)))] += 1
+    return counts
+
+
+def adaptation_counts(store: Store, revision_id: int) -> dict[str, int]:
+    rows = store.query(
+        "SELECT x.correct, COUNT(*) n FROM probes x JOIN samples s ON s.id=x.sample_id "
+        "WHERE s.revision_id=? GROUP BY x.correct", (revision_id,))
+    by = {int(r["correct"]): int(r["n"]) for r in rows}
+    origins = {r["origin"]: int(r["n"]) for r in store.query(
+        "SELECT origin, COUNT(*) n FROM samples WHERE revision_id=? GROUP BY origin", (revision_id,))}
+    return {"solved": by.get(1, 0), "unsolved": by.get(0, 0),
+            "harder": origins.get("harder", 0), "easier": origins.get("easier", 0),
+            "initial": origins.get("initial", 0)}
+
+
+# -- runs and evals -----------------------------------------------------------------------------
+def runs(store: Store) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.query("SELECT * FROM runs ORDER BY created_at DESC, id")]
+
+
+def run(store: Store, run_id: str) -> dict[str, Any] | None:
+    rows = store.query("SELECT * FROM runs WHERE id=?", (run_id,))
+    return dict(rows[0]) if rows else None
+
+
+def run_metrics_since(store: Store, run_id: str, after_rowid: int = 0) -> tuple[list[tuple[int, str, float]], int]:
+    """New metric rows (step, name, value) after `after_rowid`, and the rowid to pass next time."""
+    rows = store.query(
+        "SELECT rowid, step, name, value FROM run_metrics WHERE run_id=? AND rowid>? ORDER BY rowid",
+        (run_id, after_rowid))
+    last = int(rows[-1]["rowid"]) if rows else after_rowid
+    return [(int(r["step"]), str(r["name"]), float(r["value"])) for r in rows], last
+
+
+def evals(store: Store) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.query("SELECT * FROM evals ORDER BY id")]
+
+
+def eval_comparison(store: Store, base_eval: int, trained_eval: int) -> dict[str, list[dict[str, Any]]]:
+    """Items the trained model fixed (base wrong, trained right) and broke (the reverse), matched by index."""
+    rows = store.query(
+        "SELECT b.idx, b.question, b.gold, b.answer AS base_answer, t.answer AS trained_answer, "
+        "b.correct AS base_correct, t.correct AS trained_correct FROM eval_items b "
+        "JOIN eval_items t ON t.idx=b.idx AND t.eval_id=? WHERE b.eval_id=? ORDER BY b.idx",
+        (trained_eval, base_eval))
+    fixed = [dict(r) for r in rows if not r["base_correct"] and r["trained_correct"]]
+    broken = [dict(r) for r in rows if r["base_correct"] and not r["trained_correct"]]
+    return {"fixed": fixed, "broken": broken}
