@@ -19,7 +19,8 @@ _MAX_CHARS = 200_000  # a huge reply is cut before parsing, so a pathological on
 
 
 class AnswerChecker(Protocol):
-    answer_type: str
+    @property
+    def answer_type(self) -> str: ...
 
     def extract(self, text: str) -> str | None:
         """The final answer in a completion, normalised, or None when there is none."""

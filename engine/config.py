@@ -153,8 +153,8 @@ def parse_task(text: str, source: str = "task.toml") -> TaskDefinition:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{source} is not valid TOML: {exc}",
-            f"fix the syntax at the position given (strings need quotes, tables [like.this]); "
-            f"see `sdrl init --template blank` for a valid example",
+            "fix the syntax at the position given (strings need quotes, tables [like.this]); "
+            "see `sdrl init --template blank` for a valid example",
         ) from exc
     return validate_task(data, source)
 

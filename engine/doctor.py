@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import shutil
 import time
@@ -41,7 +42,7 @@ def _load_gguf(spec: str) -> str:
     llm = Llama(model_path=str(ref.path), n_ctx=256, n_threads=2, verbose=False)
     try:
         out = llm.create_completion("1 + 1 =", max_tokens=4, temperature=0.0)
-        text = out["choices"][0]["text"]
+        text = out["choices"][0]["text"]  # type: ignore[index]
     finally:
         llm.close()
     return f"{ref.path.name} loads, says {text!r}"
@@ -80,7 +81,7 @@ def _disk(path: Path) -> str:
 def run_checks(workspace_root: Path | None = None) -> Iterator[Check]:
     yield _timed("llama.cpp", _llama_cpp, "pip install llama-cpp-python (compiles from source, ~5 min)")
     for name in BUNDLED:
-        yield _timed(f"model {name}", lambda name=name: _load_gguf(name))
+        yield _timed(f"model {name}", functools.partial(_load_gguf, name))
     yield _timed("torch", _torch, "pip install torch==2.13.0")
     yield _timed("vllm", _vllm, optional=True)
     yield _timed("disk (models)", lambda: _disk(sdrl_home()))

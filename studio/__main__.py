@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.workspace:
             workspace = open_workspace(args.workspace)
-        elif is_workspace("."):
+        elif is_workspace(Path(".")):
             workspace = open_workspace(".")
         else:
             workspace = demo_workspace()

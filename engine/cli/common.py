@@ -52,7 +52,14 @@ class StopFlag:
 def render_events(events: Iterable[Event], *, quiet: bool = False, on_event: Callable[[Event], None] | None = None) -> StageFinished | None:
     """Drive a stage's event stream with a rich progress bar per stage (throughput and ETA) on stderr."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as Bar
 
     console = Console(stderr=True)
     finished: StageFinished | None = None

@@ -44,7 +44,7 @@ def test_importing_every_engine_module_loads_no_textual() -> None:
         ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
         for path in (REPO / "engine").rglob("*.py")
     ]
-    loaded = _loaded_after("import importlib\nfor m in %r: importlib.import_module(m)" % modules)
+    loaded = _loaded_after(f"import importlib\nfor m in {modules!r}: importlib.import_module(m)")
     assert "textual" not in loaded
     assert "studio" not in loaded
 

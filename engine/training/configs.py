@@ -1,0 +1,76 @@
+"""The one place where TRL's GRPOConfig and PEFT's LoraConfig are built from our TrainingSettings."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from engine.config import TrainingSettings
+
+
+def has_gpu() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def planned_steps(settings: TrainingSettings, n_rows: int) -> int:
+    """Optimizer steps the run will take: max_steps, or epochs x ceil(rows / prompts per step)."""
+    if settings.max_steps:
+        return settings.max_steps
+    return settings.epochs * max(1, math.ceil(n_rows / settings.prompts_per_step))
+
+
+def build_configs(settings: TrainingSettings, output_dir: Path, *, gpu: bool | None = None) -> tuple[Any, Any]:
+    """(GRPOConfig, LoraConfig) for a run writing checkpoints to `output_dir`.
+
+    One optimizer step = `prompts_per_step` prompts x `group_size` completions, taken as `prompts_per_step`
+    micro-batches of one group each (gradient accumulation), so memory grows with the group, not the step.
+    """
+    from peft import LoraConfig
+    from trl import GRPOConfig
+
+    gpu = has_gpu() if gpu is None else gpu
+    group = settings.group_size
+    lora = LoraConfig(
+        r=settings.lora_rank,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.target_modules),
+        task_type="CAUSAL_LM",
+        bias="none",
+    )
+    gpu_args: dict[str, Any] = {"use_cpu": True, "bf16": False}
+    if gpu:
+        gpu_args = {"use_cpu": False, "bf16": True}
+        if settings.use_vllm:
+            gpu_args.update(use_vllm=True, vllm_mode="colocate", vllm_gpu_memory_utilization=0.3)
+    grpo = GRPOConfig(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=group,
+        gradient_accumulation_steps=settings.prompts_per_step,
+        num_generations=group,
+        max_completion_length=settings.max_completion_tokens,
+        temperature=settings.temperature,
+        beta=settings.kl_coef,  # TRL adds beta * KL to the loss (the paper's sign, not the authors' code's)
+        epsilon=settings.clip_eps,
+        loss_type="grpo",
+        scale_rewards="group",  # advantage (r - group mean) / (group std + eps), as in the paper
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type="constant",
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps or -1,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        save_strategy="steps",
+        save_steps=settings.checkpoint_every,
+        logging_steps=1,
+        report_to="none",
+        disable_tqdm=True,
+        gradient_checkpointing=False,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        **gpu_args,
+    )
+    return grpo, lora

@@ -1,0 +1,67 @@
+"""Reward functions as plain callables `(completions, **columns) -> list[float | None]`; they read only the completion."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.answers import AnswerChecker
+from engine.errors import RunError
+
+RewardFunc = Callable[..., list[float | None]]
+
+
+def _text(completion: Any) -> str:
+    """A completion as text: plain string, or the assistant message(s) of a conversational completion."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, list):
+        return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
+    return str(completion)
+
+
+def correctness_reward(checker: AnswerChecker, wrong_parseable: float = 0.0) -> RewardFunc:
+    """1 when the completion's extracted answer equals the gold `answer` column, `wrong_parseable` for another answer, else 0."""
+
+    def correctness(completions: list[Any], answer: list[str], **_: Any) -> list[float | None]:
+        rewards: list[float | None] = []
+        for completion, gold in zip(completions, answer, strict=True):
+            predicted = _call(checker.extract, _text(completion))
+            if predicted is None:
+                rewards.append(0.0)
+            elif _call(checker.equivalent, predicted, str(gold)):
+                rewards.append(1.0)
+            else:
+                rewards.append(wrong_parseable)
+        return rewards
+
+    return correctness
+
+
+def format_reward(checker: AnswerChecker, value: float) -> RewardFunc:
+    """`value` when the completion carries an answer in the output format at all, else 0."""
+
+    def answer_format(completions: list[Any], **_: Any) -> list[float | None]:
+        return [value if _call(checker.extract, _text(c)) is not None else 0.0 for c in completions]
+
+    return answer_format
+
+
+def reward_funcs(checker: AnswerChecker, training: Any) -> list[RewardFunc]:
+    """The reward functions of a run: correctness, plus the format reward when `training.format_reward` > 0."""
+    funcs = [correctness_reward(checker, training.wrong_parseable_reward)]
+    if training.format_reward > 0:
+        funcs.append(format_reward(checker, training.format_reward))
+    return funcs
+
+
+def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - user checker code may raise anything; it becomes one clear run error
+        name = getattr(fn, "__qualname__", repr(fn))
+        raise RunError(
+            f"The answer checker raised {type(exc).__name__} in {name}: {exc}",
+            "fix the checker (answer_type/checker in task.toml) so it returns None for text without an answer; "
+            "`sdrl train --check` runs it on the gold answers before any compute is spent",
+        ) from exc
