@@ -24,12 +24,13 @@ def solve_prompt(task: Any, question: str) -> str:
 
     Used identically by probing, scoring, training and evaluation, so rewards mean the same everywhere.
     """
+    # no trailing newline: after "Answer:\n" a base model tends to start the next "Question:" at once
     return render(
         "solve",
         description=task.description.strip(),
         output_format=task.output_format.strip(),
         question=question.strip(),
-    )
+    ).rstrip()
 
 
 def solve_messages(task: Any, question: str) -> list[dict[str, str]]:

@@ -16,19 +16,22 @@ SORT_COLUMNS = ("id", "question", "label", "agreement", "origin", "pass_rate", "
 STATUS_FILTERS = ("all", "accepted", "pinned", "rejected", "edited", "labelled", "pending",
                   "unlabelable", "duplicate", "contaminated", "doubtful", "unscored")
 
-# The newest decision per sample is in force; an edit keeps its new question/answer until undone.
+# Same rules as engine.pool: the newest accept/pin/reject/clear is the decision in force ('clear' = none);
+# the newest edit not followed by a clear replaces question and label, so pinning an edited sample keeps the edit.
 _SAMPLE_SELECT = """
 SELECT s.id, s.origin, s.status AS base_status, s.agreement,
-  COALESCE((SELECT d.question FROM decisions d WHERE d.sample_id=s.id AND d.action='edit'
-            AND d.question IS NOT NULL ORDER BY d.id DESC LIMIT 1), s.question) AS question,
-  COALESCE((SELECT d.answer FROM decisions d WHERE d.sample_id=s.id AND d.action='edit'
-            AND d.answer IS NOT NULL ORDER BY d.id DESC LIMIT 1), s.label) AS label,
+  COALESCE(e.question, s.question) AS question, COALESCE(e.answer, s.label) AS label, e.id AS edit_id,
   (SELECT sc.pass_rate FROM scores sc WHERE sc.sample_id=s.id ORDER BY sc.created_at DESC LIMIT 1) AS pass_rate,
-  (SELECT d.action FROM decisions d WHERE d.sample_id=s.id ORDER BY d.id DESC LIMIT 1) AS decision
-FROM samples s WHERE s.revision_id=?
+  (SELECT d.action FROM decisions d WHERE d.sample_id=s.id AND d.action IN ('accept','pin','reject','clear')
+   ORDER BY d.id DESC LIMIT 1) AS decision
+FROM samples s
+LEFT JOIN decisions e ON e.id = (
+  SELECT MAX(x.id) FROM decisions x WHERE x.sample_id = s.id AND x.action = 'edit'
+  AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))
+WHERE s.revision_id=?
 """
 _EFFECTIVE_STATUS = """CASE decision WHEN 'accept' THEN 'accepted' WHEN 'pin' THEN 'pinned'
-  WHEN 'reject' THEN 'rejected' WHEN 'edit' THEN 'edited' ELSE base_status END"""
+  WHEN 'reject' THEN 'rejected' ELSE CASE WHEN edit_id IS NOT NULL THEN 'edited' ELSE base_status END END"""
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,8 @@ def undo_decision(store: Store, sample_ids: list[int]) -> int:
 # -- pipeline -----------------------------------------------------------------------------------
 def scored_pool(store: Store, revision_id: int) -> list[dict[str, Any]]:
     """Every scored sample of the revision with its pass rate, origin and decision in force."""
-    sql = (f"SELECT id, origin, pass_rate, status FROM ({_wrapped(SampleQuery())}) "
+    sql = (f"SELECT id, origin, pass_rate, status, CASE WHEN decision='clear' THEN NULL ELSE decision END AS decision "
+           f"FROM ({_wrapped(SampleQuery())}) "
            "WHERE pass_rate IS NOT NULL ORDER BY id")
     return [dict(r) for r in store.query(sql, (revision_id,))]
 

@@ -1,34 +1,89 @@
-"""The studio application: opens a workspace and shows where each stage stands."""
+"""The studio application: six screens (modes) over one workspace, keys for everything, one error modal."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
 
-from engine.status import workspace_status
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
 from engine.workspace import Workspace
+from studio.modals import ErrorModal, describe_error
+
+SCREENS_IN_ORDER = ("task", "preview", "samples", "pipeline", "train", "eval")
+
+
+def _lazy(name: str) -> Callable[[], Screen]:
+    """Screen modules are imported when a screen is first shown, so the first paint loads only one."""
+
+    def make() -> Screen:
+        import importlib
+
+        module = importlib.import_module(f"studio.screens.{name}")
+        return module.SCREEN()  # type: ignore[no-any-return]
+
+    return make
 
 
 class StudioApp(App[None]):
     TITLE = "sdrl studio"
-    BINDINGS = [("q", "quit", "Quit"), ("r", "refresh", "Refresh")]
+    CSS_PATH = Path(__file__).with_name("studio.tcss")
+    MODES = {name: _lazy(name) for name in SCREENS_IN_ORDER}
+    BINDINGS = [
+        *(Binding(str(i), f"switch_mode('{name}')", name.title(), show=False)
+          for i, name in enumerate(SCREENS_IN_ORDER, start=1)),
+        Binding("f1", "toggle_keys", "Keys"),
+        Binding("f2", "change_theme", "Theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+    ]
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, start: str = "pipeline", poll_interval: float = 1.0) -> None:
         super().__init__()
         self.workspace = workspace
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(id="status")
-        yield Footer()
+        self.start_mode = start
+        self.poll_interval = poll_interval
+        """Seconds between store polls for live views (runs, stage counts); raise it on slow links."""
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.workspace.root)
-        self.action_refresh()
+        self.sub_title = self.workspace.root.name
+        self.switch_mode(self.start_mode)
 
-    def action_refresh(self) -> None:
-        status = workspace_status(self.workspace)
-        lines = [f"task {status['task']}  revision {status['revision']}"]
-        for stage, counts in status["stages"].items():
-            lines.append(f"{stage:<10} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        self.query_one("#status", Static).update("\n".join(lines))
+    @property
+    def revision_id(self) -> int:
+        latest = self.workspace.store.latest_revision()
+        return latest.id if latest else 0
+
+    def action_toggle_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette lists every key binding of the current screen and the app, plus Textual's own."""
+        yield from super().get_system_commands(screen)
+        for index, name in enumerate(SCREENS_IN_ORDER, start=1):
+            yield SystemCommand(f"Go to {name.title()}", f"key {index}", partial(self.switch_mode, name))
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or binding.action in seen or binding.action.startswith("switch_mode"):
+                continue
+            seen.add(binding.action)
+            help_text = binding.tooltip or f"key {binding.key_display or key}"
+            yield SystemCommand(binding.description, help_text, partial(self.run_action, binding.action, active.node))
+
+    def show_error(self, error: BaseException) -> None:
+        title, hint = describe_error(error)
+        self.push_screen(ErrorModal(title, hint))
+
+    async def action_quit(self) -> None:
+        # stop stage workers between items; training runs are separate processes and keep going
+        for screen in self.screen_stack:
+            runner = getattr(screen, "runner", None)
+            if runner is not None:
+                runner.stop()
+        self.exit()

@@ -123,9 +123,8 @@ class DiffModal(ModalScreen[None]):
         self.texts = side_by_side(left, right)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="full"):
-            with Horizontal(id="diff"):
-                for title, text in zip(self.titles, self.texts, strict=True):
-                    with VerticalScroll(classes="diff-side"):
-                        yield Label(title, classes="dialog-title")
-                        yield Static(text)
+        with Vertical(id="dialog", classes="full"), Horizontal(id="diff"):
+            for title, text in zip(self.titles, self.texts, strict=True):
+                with VerticalScroll(classes="diff-side"):
+                    yield Label(title, classes="dialog-title")
+                    yield Static(text)

@@ -78,3 +78,28 @@ def write_rows(path: Path, rows: Sequence[Row]) -> None:
 def read_rows(path: Path) -> list[Row]:
     with open(path, encoding="utf-8") as fh:
         return [Row(**json.loads(line)) for line in fh if line.strip()]
+
+
+def insert_selection(store: Store, revision_id: int, items: Sequence[tuple[str, str, float | None, str]], rule: str = "manual") -> int:
+    """Add labelled manual samples and a selection of them in one transaction; items are (question, label, pass rate, split).
+
+    For hand-made training sets (tests, benchmarks, imported data) that skip the synthesis stages.
+    """
+    import hashlib
+    import time
+
+    now = time.time()
+    with store.transaction() as conn:
+        start = conn.execute("SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)).fetchone()[0]
+        selection_id = conn.execute("INSERT INTO selections(revision_id, rule, params, created_at) VALUES (?,?,?,?)",
+                                    (revision_id, rule, json.dumps({"items": len(items)}), now)).lastrowid
+        for i, (question, label, pass_rate, split) in enumerate(items):
+            digest = hashlib.sha256(question.encode("utf-8")).hexdigest()
+            sample_id = conn.execute(
+                "INSERT INTO samples(revision_id, origin, slot_key, question, label, agreement, status, content_hash, created_at) "
+                "VALUES (?, 'manual', ?, ?, ?, 1.0, 'labelled', ?, ?)",
+                (revision_id, f"manual:{selection_id}:{start + i}", question, label, digest, now),
+            ).lastrowid
+            conn.execute("INSERT INTO selection_items(selection_id, sample_id, split, pass_rate) VALUES (?,?,?,?)",
+                         (selection_id, sample_id, split, pass_rate))
+    return int(selection_id or 0)

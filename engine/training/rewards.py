@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.answers import AnswerChecker
@@ -11,22 +11,26 @@ from engine.errors import RunError
 RewardFunc = Callable[..., list[float | None]]
 
 
-def _text(completion: Any) -> str:
-    """A completion as text: plain string, or the assistant message(s) of a conversational completion."""
-    if isinstance(completion, str):
-        return completion
+def _text(completion: Any, stop: Sequence[str] = ()) -> str:
+    """A completion as text (plain string, or the assistant message(s) of a conversational one), cut at the first stop string.
+
+    The solver stops plain-completion answers at the next "Question:"; cutting here gives the reward the same answer.
+    """
     if isinstance(completion, list):
-        return "".join(m.get("content", "") for m in completion if isinstance(m, dict))
-    return str(completion)
+        text = "".join(m.get("content", "") for m in completion if isinstance(m, dict))
+    else:
+        text = completion if isinstance(completion, str) else str(completion)
+    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
+    return text[:cut]
 
 
-def correctness_reward(checker: AnswerChecker, wrong_parseable: float = 0.0) -> RewardFunc:
+def correctness_reward(checker: AnswerChecker, wrong_parseable: float = 0.0, stop: Sequence[str] = ()) -> RewardFunc:
     """1 when the completion's extracted answer equals the gold `answer` column, `wrong_parseable` for another answer, else 0."""
 
     def correctness(completions: list[Any], answer: list[str], **_: Any) -> list[float | None]:
         rewards: list[float | None] = []
         for completion, gold in zip(completions, answer, strict=True):
-            predicted = _call(checker.extract, _text(completion))
+            predicted = _call(checker.extract, _text(completion, stop))
             if predicted is None:
                 rewards.append(0.0)
             elif _call(checker.equivalent, predicted, str(gold)):
@@ -38,20 +42,20 @@ def correctness_reward(checker: AnswerChecker, wrong_parseable: float = 0.0) -> 
     return correctness
 
 
-def format_reward(checker: AnswerChecker, value: float) -> RewardFunc:
+def format_reward(checker: AnswerChecker, value: float, stop: Sequence[str] = ()) -> RewardFunc:
     """`value` when the completion carries an answer in the output format at all, else 0."""
 
     def answer_format(completions: list[Any], **_: Any) -> list[float | None]:
-        return [value if _call(checker.extract, _text(c)) is not None else 0.0 for c in completions]
+        return [value if _call(checker.extract, _text(c, stop)) is not None else 0.0 for c in completions]
 
     return answer_format
 
 
-def reward_funcs(checker: AnswerChecker, training: Any) -> list[RewardFunc]:
+def reward_funcs(checker: AnswerChecker, training: Any, stop: Sequence[str] = ()) -> list[RewardFunc]:
     """The reward functions of a run: correctness, plus the format reward when `training.format_reward` > 0."""
-    funcs = [correctness_reward(checker, training.wrong_parseable_reward)]
+    funcs = [correctness_reward(checker, training.wrong_parseable_reward, stop)]
     if training.format_reward > 0:
-        funcs.append(format_reward(checker, training.format_reward))
+        funcs.append(format_reward(checker, training.format_reward, stop))
     return funcs
 
 

@@ -8,7 +8,16 @@ import textwrap
 
 import pytest
 
-from engine.events import EventLog, ItemDone, Metric, Progress, StageFinished, StageStarted, from_dict, to_dict
+from engine.events import (
+    EventLog,
+    ItemDone,
+    Metric,
+    Progress,
+    StageFinished,
+    StageStarted,
+    from_dict,
+    to_dict,
+)
 
 
 def test_events_are_frozen_and_round_trip() -> None:

@@ -1,0 +1,106 @@
+"""An instructor behind any OpenAI-compatible chat server (llama.cpp server, vLLM serve, hosted APIs), over plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from engine.backends.base import Messages
+from engine.errors import BackendError
+
+RETRIES = 3
+"""Bounded: a failing server is reported after this many tries, never retried forever."""
+
+
+class OpenAIInstructor:
+    name = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 120.0, retries: int = RETRIES) -> None:
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.retries = max(1, retries)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> OpenAIInstructor:
+        return cls(settings.openai_base_url, settings.openai_model, os.environ.get(settings.openai_api_key_env))
+
+    def _body(self, messages: Messages, temperature: float, max_tokens: int, seed: int | None, json_schema: dict[str, Any] | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
+        if seed is not None:
+            body["seed"] = seed
+        if json_schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": json_schema}}
+        return body
+
+    def _unreachable(self, exc: Exception) -> BackendError:
+        return BackendError(
+            f"The OpenAI-compatible server at {self.base_url} is unreachable or failing ({type(exc).__name__}: {exc})",
+            "start the server, or fix models.openai_base_url in task.toml (it should end in /v1)",
+        )
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        import httpx
+
+        last: Exception | None = None
+        for attempt in range(self.retries):
+            try:
+                response = self.client.post("/chat/completions", json=body)
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request, response=response)
+                if response.status_code >= 400:
+                    raise BackendError(
+                        f"The server at {self.base_url} refused the request: HTTP {response.status_code} {response.text[:300]}",
+                        "check models.openai_model and the API key variable models.openai_api_key_env",
+                    )
+                return response.json()
+            except (httpx.TransportError, httpx.HTTPStatusError, json.JSONDecodeError) as exc:
+                last = exc
+                time.sleep(min(2.0, 0.25 * 2**attempt))
+        assert last is not None
+        raise self._unreachable(last)
+
+    def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
+        data = self._post(self._body(messages, temperature, max_tokens, seed, json_schema))
+        try:
+            return data["choices"][0]["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return ""  # a malformed reply is an unparseable item, counted by the stage
+
+    def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
+        return [
+            self.chat(m, temperature=temperature, max_tokens=max_tokens, seed=None if seed is None else seed + i, json_schema=json_schema)
+            for i, m in enumerate(requests)
+        ]
+
+    def stream(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
+        import httpx
+
+        body = {**self._body(messages, temperature, max_tokens, seed, json_schema), "stream": True}
+        try:
+            with self.client.stream("POST", "/chat/completions", json=body) as response:
+                if response.status_code >= 400:
+                    raise BackendError(f"The server at {self.base_url} answered HTTP {response.status_code}", "check the server log")
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        return
+                    try:
+                        piece = json.loads(payload)["choices"][0]["delta"].get("content")
+                    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+                        continue
+                    if piece:
+                        yield piece
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+
+    def close(self) -> None:
+        self.client.close()

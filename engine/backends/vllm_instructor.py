@@ -1,0 +1,55 @@
+"""An instructor on a local GPU with vLLM's offline engine: every prompt of a stage in one batched call (optional extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from engine.backends.base import Messages
+from engine.errors import BackendError
+from engine.models import ModelRef, hf_folder
+
+
+class VllmInstructor:
+    name = "vllm"
+
+    def __init__(self, ref: ModelRef, max_model_len: int = 4096) -> None:
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise BackendError(
+                "The vllm instructor backend needs vLLM, which is not installed",
+                "pip install 'sdrl-studio[gpu]' on a machine with a CUDA GPU, or use instructor_backend = \"llamacpp\"",
+            ) from exc
+        self.llm = LLM(model=str(hf_folder(ref)), max_model_len=max_model_len, enable_prefix_caching=True)
+
+    def _params(self, temperature: float, max_tokens: int, seed: int | None, json_schema: dict[str, Any] | None) -> Any:
+        from vllm import SamplingParams
+
+        extra: dict[str, Any] = {}
+        if json_schema is not None:
+            try:
+                from vllm.sampling_params import StructuredOutputsParams
+
+                extra["structured_outputs"] = StructuredOutputsParams(json=json_schema)
+            except ImportError:  # older vLLM
+                from vllm.sampling_params import GuidedDecodingParams
+
+                extra["guided_decoding"] = GuidedDecodingParams(json=json_schema)
+        return SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, **extra)
+
+    def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
+        if not requests:
+            return []
+        outputs = self.llm.chat(list(requests), self._params(temperature, max_tokens, seed, json_schema), use_tqdm=False)
+        return [o.outputs[0].text if o.outputs else "" for o in outputs]
+
+    def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
+        return self.chat_many([messages], temperature=temperature, max_tokens=max_tokens, seed=seed, json_schema=json_schema)[0]
+
+    def stream(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
+        # the offline engine has no token stream; the whole reply arrives as one piece
+        yield self.chat(messages, temperature=temperature, max_tokens=max_tokens, seed=seed, json_schema=json_schema)
+
+    def close(self) -> None:
+        del self.llm

@@ -1,0 +1,74 @@
+"""The sample pool as later stages see it: labelled samples of a revision with the user's decisions applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.answers import AnswerChecker
+from engine.store import Store
+
+_POOL_SQL = """
+SELECT s.id, s.origin, s.parent_id, s.round, s.status, s.agreement, s.passage_id,
+       COALESCE(e.question, s.question) AS question,
+       COALESCE(e.answer, s.label) AS label,
+       e.created_at AS edited_at,
+       CASE WHEN d.action IN ('accept', 'pin', 'reject') THEN d.action END AS decision
+FROM samples s
+LEFT JOIN decisions d ON d.id = (
+    SELECT MAX(id) FROM decisions WHERE sample_id = s.id AND action IN ('accept', 'pin', 'reject', 'clear'))
+LEFT JOIN decisions e ON e.id = (
+    SELECT MAX(x.id) FROM decisions x WHERE x.sample_id = s.id AND x.action = 'edit'
+    AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))
+WHERE s.revision_id = ?
+  AND (s.status = 'labelled' OR (s.status = 'unlabelable' AND e.answer IS NOT NULL))
+ORDER BY s.id
+"""
+
+
+@dataclass(frozen=True)
+class PoolSample:
+    id: int
+    origin: str
+    parent_id: int | None
+    round: int
+    question: str
+    label: str | None
+    agreement: float | None
+    decision: str | None
+    """accept, pin, reject or None (a `clear` decision means None)."""
+    edited_at: float | None
+    """When the edit in force was made (a probe or score older than this is stale)."""
+    passage_id: int | None = None
+
+
+def pool(store: Store, revision_id: int, *, include_rejected: bool = False) -> list[PoolSample]:
+    """Labelled samples (and user-labelled ones) of the revision; edits replace question and label.
+
+    The newest accept/pin/reject/clear decision sets the decision; the newest edit (not undone by a
+    later clear) sets the content, so pinning an edited sample keeps the edit.
+    """
+    rows = store.query(_POOL_SQL, (revision_id,))
+    samples = [_sample(r) for r in rows]
+    return samples if include_rejected else [s for s in samples if s.decision != "reject"]
+
+
+def _sample(row: Any) -> PoolSample:
+    return PoolSample(row["id"], row["origin"], row["parent_id"], row["round"], row["question"], row["label"],
+                      row["agreement"], row["decision"], row["edited_at"], row["passage_id"])
+
+
+def label_checkable(checker: AnswerChecker, label: str | None) -> bool:
+    """Whether a correct completion could ever match this label (its rendering extracts back to it)."""
+    if label is None or not label.strip():
+        return False
+    try:
+        extracted = checker.extract(checker.render(label))
+        return extracted is not None and checker.equivalent(extracted, label)
+    except (ValueError, TypeError, AttributeError):
+        return False
+
+
+def stale(done_at: float | None, sample: PoolSample) -> bool:
+    """A stored probe/score is stale when the sample was edited after it was made."""
+    return done_at is not None and sample.edited_at is not None and sample.edited_at > done_at

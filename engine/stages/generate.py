@@ -1,0 +1,162 @@
+"""Stage 4: N new samples, one passage and one instructor call each; plus `iter_generate`, the whole chain of stages 1-5."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from engine.answers import task_checker
+from engine.backends.instructor import get_instructor
+from engine.corpus.ingest import iter_ingest
+from engine.events import (
+    Event,
+    ItemDone,
+    ItemFailed,
+    Progress,
+    StageFinished,
+    StageStarted,
+    Warning,
+)
+from engine.parsing import GeneratedSample, ParseFailure, parse_sample
+from engine.stages import StageContext
+from engine.stages.dedup import iter_decontaminate, iter_dedup
+from engine.stages.keywords import iter_keywords
+from engine.stages.label import iter_label
+from engine.stages.pattern import iter_pattern, stored_pattern
+from engine.stages.retrieval import iter_retrieval, stored_order
+from engine.stages.synthesis_common import (
+    batch_size,
+    format_demos,
+    generation_schema,
+    messages,
+    question_hash,
+    record_failure,
+)
+
+STAGE = "generate"
+MAX_ATTEMPTS = 3
+"""Tries per slot (across runs too: attempts are failure rows); then the slot is given up and counted."""
+
+
+def generation_messages(ctx: StageContext, passage: str) -> list[dict[str, str]]:
+    task = ctx.task
+    pattern = stored_pattern(ctx)
+    return messages(
+        "generate",
+        description=task.description.strip(),
+        input_format=task.input_format.strip() or "(free form)",
+        output_format=task.output_format.strip(),
+        pattern=f"Pattern of good examples: {pattern}\n" if pattern else "",
+        demos=("\nExamples (do not copy them):" + format_demos(task)) if task.demos else "",
+        passage=passage[: task.generation.passage_chars] if passage else "(no passage: write from general knowledge)",
+    )
+
+
+def assemble_output(ctx: StageContext, sample: GeneratedSample) -> str:
+    """The output with its final answer in the output format (appended from the answer field when missing)."""
+    checker = task_checker(ctx.task)
+    if checker.extract(sample.output) is None and sample.answer:
+        return f"{sample.output}\n{checker.render(sample.answer)}"
+    return sample.output
+
+
+def _slot_seed(seed: int, slot: int, attempt: int) -> int:
+    return (seed * 1_000_003 + slot * 16 + attempt) & 0x7FFFFFFF
+
+
+def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[Event]:
+    """Fill slots initial:0..n-1 that have no sample yet; each sample is one transaction."""
+    gen = ctx.task.generation
+    n = gen.n_samples if n is None else n
+    rev = ctx.revision.id
+    done_slots = {r[0] for r in ctx.store.query("SELECT slot_key FROM samples WHERE revision_id=? AND slot_key LIKE 'initial:%'", (rev,))}
+    attempts: dict[str, int] = {}
+    for (key,) in ctx.store.query("SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)):
+        slot = key.partition("#")[0]
+        attempts[slot] = attempts.get(slot, 0) + 1
+    todo = [i for i in range(n) if f"initial:{i}" not in done_slots and attempts.get(f"initial:{i}", 0) < MAX_ATTEMPTS]
+    counts = {"generated": 0, "parse_failures": 0, "gave_up": 0, "existing": len([i for i in range(n) if f"initial:{i}" in done_slots])}
+    counts["gave_up"] = sum(1 for i in range(n) if f"initial:{i}" not in done_slots and i not in todo)
+    yield StageStarted(STAGE, total=n)
+    order = stored_order(ctx) or []
+    texts = {r["id"]: r["text"] for r in ctx.store.query("SELECT id, text FROM passages WHERE id IN (SELECT value FROM json_each(?))", (str(order),))} if order else {}
+    instructor = get_instructor(ctx.task)
+    schema = generation_schema(ctx.task)
+    done = counts["existing"]
+    stopped = False
+    pending = list(todo)
+    while pending:
+        if ctx.should_stop():
+            stopped = True
+            break
+        batch = pending[: batch_size(instructor)]
+        pending = pending[len(batch) :]
+        passage_ids = [order[i % len(order)] if order else None for i in batch]
+        prompts = [generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids]
+        tries = [attempts.get(f"initial:{i}", 0) for i in batch]
+        if len(batch) == 1:
+            seed = _slot_seed(gen.seed, batch[0], tries[0])
+            replies = [instructor.chat(prompts[0], temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)]
+        else:  # one batched call (vLLM); per-request seeds are seed + index
+            seed = _slot_seed(gen.seed, batch[0], tries[0])
+            replies = instructor.chat_many(prompts, temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)
+        for slot, passage_id, tried, reply in zip(batch, passage_ids, tries, replies, strict=True):
+            key = f"initial:{slot}"
+            parsed = parse_sample(reply)
+            if isinstance(parsed, ParseFailure):
+                counts["parse_failures"] += 1
+                with ctx.store.transaction() as conn:
+                    record_failure(conn, rev, STAGE, f"{key}#{tried}", parsed.reason, reply)
+                attempts[key] = tried + 1
+                yield ItemFailed(STAGE, item_id=key, reason=f"{parsed.reason} {parsed.detail}".strip())
+                if tried + 1 < MAX_ATTEMPTS:
+                    pending.append(slot)  # retried later in this run, a bounded number of times
+                else:
+                    counts["gave_up"] += 1
+                continue
+            output = assemble_output(ctx, parsed)
+            with ctx.store.transaction() as conn:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
+                    "VALUES (?, 'initial', 0, ?, ?, ?, ?, 'pending', ?, ?)",
+                    (rev, key, passage_id, parsed.input, output, question_hash(parsed.input), time.time()),
+                )
+            counts["generated"] += 1
+            done += 1
+            yield ItemDone(STAGE, item_id=cur.lastrowid or key, detail={"slot": key, "question": parsed.input})
+            yield Progress(STAGE, done=done, total=n, unit="samples")
+    yield StageFinished(STAGE, counts=counts, stopped=stopped)
+
+
+def iter_prepare(ctx: StageContext) -> Iterator[Event]:
+    """Corpus folder ingest (incremental), keywords, retrieval and pattern: what generation and previews need."""
+    if ctx.workspace.corpus_dir.is_dir():
+        yield from _ingest_events(ctx)
+    yield from iter_keywords(ctx)
+    yield from iter_retrieval(ctx)
+    yield from iter_pattern(ctx)
+
+
+def _ingest_events(ctx: StageContext) -> Iterator[Event]:
+    gen = ctx.task.generation
+    ws = ctx.workspace
+    for event in iter_ingest(
+        ctx.store, ws.index_dir, [ws.corpus_dir], chunk_chars=gen.chunk_chars, overlap=gen.chunk_overlap,
+        jsonl_field=gen.jsonl_text_field, root=ws.root, should_stop=ctx.should_stop,
+    ):
+        if isinstance(event, ItemFailed):
+            yield Warning(event.stage, message=f"corpus file {event.item_id} skipped: {event.reason}")
+        else:
+            yield event
+
+
+def iter_generate(ctx: StageContext, n: int | None = None, votes: int | None = None) -> Iterator[Event]:
+    """Stages 1-5: prepare, generate, remove duplicates and contaminated samples, then label by vote.
+
+    Duplicates are removed before labelling so no votes are spent on them; every step resumes.
+    """
+    yield from iter_prepare(ctx)
+    for stage in (iter_generate_samples(ctx, n), iter_dedup(ctx), iter_decontaminate(ctx), iter_label(ctx, votes=votes)):
+        if ctx.should_stop():
+            return
+        yield from stage

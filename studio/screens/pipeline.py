@@ -1,0 +1,226 @@
+"""Pipeline: start, follow and stop each stage; difficulty adaptation; pass-rate histograms; the selection band."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import OptionList, ProgressBar, Static
+from textual.widgets.option_list import Option
+
+from engine import queries
+from engine.events import ItemFailed, Progress, StageFinished, StageStarted, Warning
+from studio.engine_api import STAGES, exists, missing_notice, optional
+from studio.modals import ConfirmModal
+from studio.runner import StageRunner
+from studio.screens.base import StudioScreen, reports_errors
+from studio.selection_view import RULES, preview_selection
+from studio.widgets.histogram import Histogram
+
+BAND_STEP = 0.05
+
+
+def eta_text(done: int, total: int | None, rate: float) -> str:
+    if not total or rate <= 0 or done >= total:
+        return "ETA -"
+    seconds = int((total - done) / rate)
+    return f"ETA {seconds // 60}:{seconds % 60:02d}"
+
+
+class PipelineScreen(StudioScreen):
+    NAME = "pipeline"
+    AUTO_FOCUS = "#stages"
+    BINDINGS = [
+        Binding("enter", "start", "Start/resume"),
+        Binding("s", "stop", "Stop"),
+        Binding("left_square_bracket", "band(0, -1)", "Band lo-", key_display="["),
+        Binding("right_square_bracket", "band(0, 1)", "lo+", key_display="]"),
+        Binding("minus", "band(1, -1)", "Band hi-", key_display="-"),
+        Binding("plus,equals_sign", "band(1, 1)", "hi+", key_display="+"),
+        Binding("m", "cycle_rule", "Rule"),
+        Binding("c", "confirm_selection", "Save selection"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runner = StageRunner(self, self.on_stage_events)
+        self.rule = "band"
+        self.band = (0.0, 1.0)
+        self.m = 500
+        self.pool: list[dict[str, Any]] = []
+        self._rate_start: tuple[float, int] | None = None
+        self._counts: dict[str, int] = {}
+        self._pool_refreshed = 0.0
+        self.selected_count = 0
+        self.validation_share = 0.0
+        self.seed = 0
+
+    def compose_body(self) -> ComposeResult:
+        yield OptionList(*(Option(name, id=name) for name in STAGES), id="stages")
+        yield ProgressBar(id="stage-progress", show_eta=False)
+        yield Static("idle: pick a stage and press enter", id="stage-info")
+        with Horizontal(id="pipeline-charts"):
+            yield Histogram("initial pool (before adaptation)", id="hist-before")
+            yield Histogram("whole pool (after adaptation)", id="hist-after")
+            yield Static(id="band-panel")
+
+    def on_mount(self) -> None:
+        self.runner.attach()
+        try:
+            selection = self.workspace.task().selection
+            self.rule, self.m = selection.rule, selection.m
+            self.band = (selection.band[0], selection.band[1])
+            self.validation_share, self.seed = selection.validation_share, selection.seed
+        except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
+            pass
+        self.refresh_counts()
+        self.refresh_pool()
+        self.set_interval(self.studio.poll_interval, self._poll)
+        self.query_one("#stages", OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_counts()
+        self.refresh_pool()
+
+    def _poll(self) -> None:
+        if self.runner.running:
+            self.refresh_counts()
+
+    # -- store views --------------------------------------------------------------------------
+    def refresh_counts(self) -> None:
+        from engine.status import workspace_status
+
+        try:
+            status = workspace_status(self.workspace)
+        except Exception:  # noqa: BLE001 - shown on the Task screen; keep the last counts here
+            return
+        options = self.query_one("#stages", OptionList)
+        for name in STAGES:
+            counts = status["stages"].get(name if name != "adapt" else "probe", {})
+            if name == "adapt":
+                counts = {k: v for k, v in status["stages"]["generate"].items() if k in ("origin_harder", "origin_easier")}
+            summary = ", ".join(f"{k.removeprefix('origin_')} {v}" for k, v in counts.items() if not isinstance(v, str))
+            available = exists(STAGES[name][0])
+            options.replace_option_prompt(name, f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"))
+
+    def refresh_pool(self) -> None:
+        rid = self.studio.revision_id
+        self.pool = queries.scored_pool(self.store, rid)
+        initial = [s["pass_rate"] for s in self.pool if s["origin"] == "initial"]
+        self.query_one("#hist-before", Histogram).counts = tuple(queries.pass_rate_histogram(initial))
+        self.query_one("#hist-after", Histogram).counts = tuple(queries.pass_rate_histogram([s["pass_rate"] for s in self.pool]))
+        self._counts = queries.adaptation_counts(self.store, rid)
+        self.update_band()
+
+    def update_band(self) -> None:
+        train, val = preview_selection(self.pool, self.rule, self.band, self.m, self.validation_share, self.seed)
+        band = self.band if self.rule == "band" else None
+        for hist in self.query(Histogram):
+            hist.band = band
+        c = self._counts
+        self.query_one("#band-panel", Static).update(
+            f"[b]selection[/] rule [b]{self.rule}[/] (m)\n"
+            f"band [b]{self.band[0]:.2f} – {self.band[1]:.2f}[/]  ([ ] lo, - + hi)\n"
+            f"scored {len(self.pool)} · would select [b]{train + val}[/]\n(train {train}, val {val}; M={self.m})\n"
+            f"[b]adaptation[/] solved {c.get('solved', 0)} · unsolved {c.get('unsolved', 0)}\n"
+            f"harder {c.get('harder', 0)} · easier {c.get('easier', 0)} produced\n"
+            "c saves the selection")
+        self.selected_count = train + val
+
+    # -- band ---------------------------------------------------------------------------------
+    def action_band(self, edge: int, direction: int) -> None:
+        lo, hi = self.band
+        if edge == 0:
+            lo = round(min(hi, max(0.0, lo + direction * BAND_STEP)), 2)
+        else:
+            hi = round(max(lo, min(1.0, hi + direction * BAND_STEP)), 2)
+        self.band, self.rule = (lo, hi), "band"
+        self.update_band()
+
+    def action_cycle_rule(self) -> None:
+        self.rule = RULES[(RULES.index(self.rule) + 1) % len(RULES)] if self.rule in RULES else RULES[0]
+        self.update_band()
+
+    @reports_errors
+    def action_confirm_selection(self) -> None:
+        def save(ok: bool | None) -> None:
+            if ok:
+                self._start("select", rule=self.rule, band=self.band, m=self.m)
+
+        self.app.push_screen(ConfirmModal(
+            f"Save a selection: rule {self.rule}, band {self.band[0]:.2f}–{self.band[1]:.2f}, "
+            f"{self.selected_count} samples? Training uses the newest selection."), save)
+
+    # -- stages -------------------------------------------------------------------------------
+    @reports_errors
+    def action_start(self) -> None:
+        highlighted = self.query_one("#stages", OptionList).highlighted_option
+        if highlighted is not None and highlighted.id:
+            self._start(highlighted.id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self._start(event.option.id)
+
+    @reports_errors
+    def _start(self, stage: str, **options: Any) -> None:
+        fn = optional(*STAGES[stage])
+        if fn is None:
+            self.notify(missing_notice(*STAGES[stage]), title="not available", severity="warning")
+            return
+        accepted = inspect.signature(fn).parameters
+        kwargs = {k: v for k, v in options.items() if k in accepted}
+        workspace = self.workspace
+
+        def events(should_stop: Any) -> Any:
+            from engine.stages import StageContext
+
+            ctx = StageContext.open(workspace, should_stop)
+            return fn(ctx, **kwargs)
+
+        if self.runner.start(stage, events):
+            self._rate_start = None
+            self.query_one("#stage-info", Static).update(f"{stage}: starting…")
+
+    def action_stop(self) -> None:
+        if self.runner.running:
+            self.runner.stop()
+            self.query_one("#stage-info", Static).update(f"{self.runner.name}: stopping after the current item…")
+
+    def on_stage_events(self, events: list[Any]) -> None:
+        info = self.query_one("#stage-info", Static)
+        bar = self.query_one(ProgressBar)
+        last_progress = next((e for e in reversed(events) if isinstance(e, Progress)), None)
+        failed = sum(isinstance(e, ItemFailed) for e in events)
+        for event in events:
+            if isinstance(event, StageStarted):
+                bar.update(total=event.total, progress=0)
+            elif isinstance(event, Warning):
+                self.notify(event.message + (f"\n{event.hint}" if event.hint else ""), severity="warning")
+        if last_progress is not None:
+            now = time.monotonic()
+            if self._rate_start is None:
+                self._rate_start = (now, last_progress.done)
+            t0, d0 = self._rate_start
+            rate = (last_progress.done - d0) / (now - t0) if now > t0 else 0.0
+            bar.update(total=last_progress.total, progress=last_progress.done)
+            info.update(f"{last_progress.stage}: {last_progress.done}/{last_progress.total or '?'} "
+                        f"{last_progress.unit} · {rate:.2f}/s · {eta_text(last_progress.done, last_progress.total, rate)}"
+                        + (f" · {failed} failed" if failed else ""))
+        finished = next((e for e in events if isinstance(e, StageFinished)), None)
+        if finished is not None:
+            counts = ", ".join(f"{k} {v}" for k, v in finished.counts.items())
+            info.update(f"{finished.stage}: {'stopped' if finished.stopped else 'finished'} · {counts}")
+        # the pool query reads every scored sample: at most every two seconds while a stage runs
+        now = time.monotonic()
+        if finished is not None or (last_progress is not None and now - self._pool_refreshed > 2.0):
+            self._pool_refreshed = now
+            self.refresh_pool()
+            self.refresh_counts()
+
+
+SCREEN = PipelineScreen

@@ -1,0 +1,226 @@
+"""Samples: the whole pool in a virtual table; filter, sort, search, curate (accept, pin, reject, edit, undo)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Input, Static
+
+from engine import queries
+from engine.queries import SampleQuery, SampleRow
+from studio.modals import ConfirmModal, EditSampleModal
+from studio.screens.base import StudioScreen, reports_errors
+from studio.widgets.virtual_table import Column, TableHeader, VirtualTable
+
+STATUS_STYLES = {"accepted": "green", "pinned": "bold cyan", "rejected": "red", "edited": "yellow",
+                 "unlabelable": "dim", "duplicate": "dim", "contaminated": "magenta", "pending": "dim"}
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+COLUMNS = [
+    Column("id", "id", 6),
+    Column("question", "question"),
+    Column("label", "label", 9, lambda v: v or "-"),
+    Column("agreement", "agr", 4, _pct, lambda v: "red" if v is not None and v < 0.5 else ""),
+    Column("origin", "origin", 7),
+    Column("pass_rate", "pass", 4, _pct),
+    Column("status", "status", 9, str, lambda v: STATUS_STYLES.get(v, "")),
+]
+
+
+class SamplesScreen(StudioScreen):
+    NAME = "samples"
+    AUTO_FOCUS = "#samples"
+    BINDINGS = [
+        Binding("a", "decide('accept')", "Accept"),
+        Binding("p", "decide('pin')", "Pin"),
+        Binding("x", "decide('reject')", "Reject"),
+        Binding("c", "decide('clear')", "Clear", show=False),
+        Binding("e", "edit", "Edit"),
+        Binding("u", "undo", "Undo"),
+        Binding("space", "mark", "Mark", key_display="␣"),
+        Binding("f", "cycle_filter", "Filter"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("r", "reverse", "Reverse", show=False),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "focus_table", "Table", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = SampleQuery()
+        self._detail_timer: Timer | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="sample-bar"):
+            yield Input(placeholder="/ search question or label", id="search")
+            yield Static(id="sample-info")
+        yield TableHeader(id="sample-header")
+        yield VirtualTable(COLUMNS, self._fetch, self._count, id="samples")
+        with VerticalScroll(id="sample-detail"):
+            yield Static(id="detail")
+
+    def on_mount(self) -> None:
+        self.query_state = SampleQuery(low_agreement=self._low_agreement())
+        self.query_one(VirtualTable).focus()
+        self._update_info()
+
+    def on_screen_resume(self) -> None:
+        self.table.reload()
+
+    def on_resize(self) -> None:
+        self._update_info()
+
+    def _low_agreement(self) -> float:
+        try:
+            return self.workspace.task().generation.low_agreement
+        except Exception:  # noqa: BLE001 - an invalid task.toml must not stop browsing; the Task screen reports it
+            return 0.5
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
+
+    def _fetch(self, offset: int, limit: int) -> list[SampleRow]:
+        return queries.sample_page(self.store, self.studio.revision_id, self.query_state, offset, limit)
+
+    def _count(self) -> int:
+        return queries.count_samples(self.store, self.studio.revision_id, self.query_state)
+
+    def _update_info(self) -> None:
+        q = self.query_state
+        table = self.table
+        arrow = "▼" if q.descending else "▲"
+        marked = f" · {len(table.marked)} marked" if table.marked else ""
+        self.query_one("#sample-info", Static).update(
+            f"{table.total:,} rows · filter [b]{q.status}[/] · sort [b]{q.sort}[/] {arrow}{marked}")
+        self.query_one(TableHeader).show(COLUMNS, table.size.width or self.size.width, q.sort, q.descending)
+
+    def _requery(self, **changes: object) -> None:
+        from dataclasses import replace
+
+        self.query_state = replace(self.query_state, **changes)  # type: ignore[arg-type]
+        self.table.reload(keep_cursor=False)
+        self._update_info()
+
+    # -- detail -------------------------------------------------------------------------------
+    def on_virtual_table_cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        # debounce: holding a key down on a slow link queries the detail once, when the cursor rests
+        self._detail_timer = self.set_timer(0.12, self._show_detail)
+
+    def _show_detail(self) -> None:
+        row = self.table.current
+        detail = self.query_one("#detail", Static)
+        if row is None:
+            detail.update("[dim]no samples: generate some in Preview (2) or Pipeline (4)[/]")
+            return
+        d = queries.sample_detail(self.store, row.id)
+        if d is None:
+            return
+        lines = [f"[b]#{row.id}[/] {row.origin} · {row.status} · label [b]{escape(row.label or '-')}[/] · "
+                 f"agreement {_pct(row.agreement)} · pass rate {_pct(row.pass_rate)}",
+                 escape(row.question)]
+        if d.votes:
+            lines.append("[b]votes[/] " + " ".join(escape(v["answer"] or "∅") for v in d.votes))
+        if d.probe:
+            lines.append(f"[b]probe[/] {'solved' if d.probe['correct'] else 'unsolved'} ({escape(d.probe['answer'] or '∅')})")
+        if d.rollouts:
+            marks = "".join("[green]✓[/]" if r["correct"] else "[red]✗[/]" for r in d.rollouts)
+            lines.append(f"[b]rollouts[/] {marks}")
+            first = d.rollouts[0]
+            lines.append(f"[dim]rollout 0 → {escape(first['answer'] or '∅')}: {escape(first['text'][:300])}[/]")
+        if d.passage:
+            lines.append(f"[b]passage[/] [dim]{escape(d.passage[:600])}[/]")
+        if d.decisions:
+            lines.append("[b]decisions[/] " + " → ".join(x["action"] for x in d.decisions))
+        detail.update("\n".join(lines))
+
+    # -- actions ------------------------------------------------------------------------------
+    def _targets(self) -> list[int]:
+        table = self.table
+        if table.marked:
+            return sorted(table.marked)
+        row = table.current
+        return [row.id] if row is not None else []
+
+    def _after_write(self, message: str) -> None:
+        self.table.marked.clear()
+        self.table.reload()
+        self._update_info()
+        self._show_detail()
+        self.notify(message, timeout=2)
+
+    @reports_errors
+    def action_decide(self, action: str) -> None:
+        ids = self._targets()
+        if not ids:
+            return
+
+        def apply(confirmed: bool | None = True) -> None:
+            if confirmed:
+                queries.decide(self.store, ids, action)
+                self._after_write(f"{action}: {len(ids)} sample{'s' if len(ids) > 1 else ''}")
+
+        if action == "reject" and len(ids) > 1:
+            self.app.push_screen(ConfirmModal(f"Reject {len(ids)} marked samples?"), apply)
+        else:
+            apply()
+
+    @reports_errors
+    def action_undo(self) -> None:
+        ids = self._targets()
+        if ids:
+            undone = queries.undo_decision(self.store, ids)
+            self._after_write(f"undid {undone} decision{'s' if undone != 1 else ''}")
+
+    @reports_errors
+    def action_edit(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+
+        def save(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                question, answer = result
+                queries.decide(self.store, [row.id], "edit", question=question, answer=answer)
+                self._after_write(f"edited #{row.id}")
+
+        self.app.push_screen(EditSampleModal(row.question, row.label or ""), save)
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.action_cursor(1)
+        self._update_info()
+
+    def action_cycle_filter(self) -> None:
+        filters = queries.STATUS_FILTERS
+        self._requery(status=filters[(filters.index(self.query_state.status) + 1) % len(filters)])
+
+    def action_cycle_sort(self) -> None:
+        cols = queries.SORT_COLUMNS
+        self._requery(sort=cols[(cols.index(self.query_state.sort) + 1) % len(cols)])
+
+    def action_reverse(self) -> None:
+        self._requery(descending=not self.query_state.descending)
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self._requery(search=event.value.strip())
+            self.table.focus()
+
+
+SCREEN = SamplesScreen

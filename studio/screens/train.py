@@ -1,0 +1,263 @@
+"""Train: settings with validation, preflight, launch a detached run, list runs, attach to one and follow it live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable, Input, Label, Sparkline, Static
+
+from engine import queries
+from engine.config import TrainingSettings
+from engine.errors import ConfigError
+from engine.events import EventLog, ItemDone, StageFinished, Warning
+from studio.engine_api import missing_notice, optional
+from studio.modals import ConfirmModal
+from studio.screens.base import StudioScreen, reports_errors
+
+SETTINGS = ("learning_rate", "max_steps", "group_size", "prompts_per_step", "lora_rank", "kl_coef", "epochs")
+CURVES = (("reward_mean", "reward"), ("kl", "KL"), ("loss", "loss"), ("completion_length", "length"),
+          ("zero_std_share", "zero-var"))
+
+
+def parse_settings(values: dict[str, str], base: TrainingSettings) -> dict[str, Any]:
+    """Overrides from the form; raises ConfigError naming the field when a value is invalid."""
+    overrides: dict[str, Any] = {}
+    for name, raw in values.items():
+        raw = raw.strip()
+        if raw in ("", "none", "None") and name == "max_steps":
+            overrides[name] = None
+        elif raw:
+            overrides[name] = raw
+    try:
+        settings = TrainingSettings.model_validate({**base.model_dump(), **overrides})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid training setting ({problems})", "correct the highlighted field") from exc
+    return {name: getattr(settings, name) for name in values}
+
+
+class TrainScreen(StudioScreen):
+    NAME = "train"
+    AUTO_FOCUS = "#runs"
+    BINDINGS = [
+        Binding("l", "launch", "Launch"),
+        Binding("c", "preflight", "Preflight"),
+        Binding("a", "follow", "Attach"),
+        Binding("x", "stop_run", "Stop run"),
+        Binding("r", "resume_run", "Resume"),
+        Binding("e", "edit_settings", "Settings"),
+        Binding("escape", "focus_runs", "Runs", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_id: str | None = None
+        self.series: dict[str, list[float]] = {}
+        self._after_rowid = 0
+        self._log_offset = 0
+        self._runs_seen: tuple[Any, ...] = ()
+        self.samples: list[dict[str, Any]] = []
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="train-body"):
+            with Vertical(id="train-left"):
+                with VerticalScroll(id="train-form"):
+                    for name in SETTINGS:
+                        with Horizontal(classes="setting"):
+                            yield Label(name.replace("_", " "))
+                            yield Input(id=f"set-{name}", compact=True)
+                    yield Static(id="preflight")
+                yield DataTable(id="runs", cursor_type="row")
+            with Vertical(id="dashboard"):
+                yield Static("no run attached: pick one in the list and press a (enter)", id="run-info")
+                with VerticalScroll(id="curves"):
+                    for key, title in CURVES:
+                        with Horizontal(classes="curve"):
+                            yield Static(f"[b]{title}[/] -", id=f"label-{key}", classes="curve-label")
+                            yield Sparkline([], id=f"curve-{key}", summary_function=max)
+                yield Static(id="completions")
+
+    def on_mount(self) -> None:
+        try:
+            base = self.workspace.task().training
+        except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
+            base = TrainingSettings()
+        for name in SETTINGS:
+            value = getattr(base, name)
+            self.query_one(f"#set-{name}", Input).value = "" if value is None else str(value)
+        self.query_one("#runs", DataTable).add_columns("run", "status", "step")
+        self.refresh_runs()
+        self.set_interval(self.studio.poll_interval, self.poll)
+        self.query_one("#runs", DataTable).focus()
+
+    def action_edit_settings(self) -> None:
+        self.query_one(f"#set-{SETTINGS[0]}", Input).focus()
+
+    def action_focus_runs(self) -> None:
+        self.query_one("#runs", DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.attach(event.row_key.value)
+
+    # -- settings -----------------------------------------------------------------------------
+    def _form(self) -> dict[str, str]:
+        return {name: self.query_one(f"#set-{name}", Input).value for name in SETTINGS}
+
+    def overrides(self) -> dict[str, Any]:
+        return parse_settings(self._form(), self.workspace.task().training)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not (event.input.id or "").startswith("set-"):
+            return
+        name = event.input.id.removeprefix("set-")  # type: ignore[union-attr]
+        try:
+            parse_settings({name: event.value}, TrainingSettings())
+            event.input.remove_class("-invalid")
+        except ConfigError:
+            event.input.add_class("-invalid")
+
+    @reports_errors
+    def action_preflight(self) -> None:
+        prepare = optional("engine.runs", "prepare")
+        if prepare is None:
+            self.notify(missing_notice("engine.runs", "prepare"), severity="warning")
+            return
+        overrides = self.overrides()
+        workspace = self.workspace
+        self.query_one("#preflight", Static).update("preflight: checking…")
+
+        def check() -> Any:
+            return prepare(workspace, overrides)[2]
+
+        self.run_worker(check, name="preflight", thread=True, exit_on_error=False)
+
+    def worker_finished(self, worker: Any) -> None:
+        if worker.name == "preflight" and worker.result is not None:
+            pre = worker.result
+            lines = [("[green]preflight ok[/]" if pre.ok else "[red]preflight failed[/]")]
+            for p in pre.problems:
+                colour = "red" if p.level == "error" else "yellow"
+                lines.append(f"[{colour}]{escape(p.title)}[/] [dim]{escape(p.hint)}[/]")
+            lines += [f"[dim]{k}: {v}[/]" for k, v in pre.facts.items()]
+            self.query_one("#preflight", Static).update("\n".join(lines))
+        elif worker.name == "launch" and worker.result:
+            self.notify(f"launched run {worker.result}; it keeps going if you quit")
+            self.attach(worker.result)
+            self.refresh_runs()
+
+    @reports_errors
+    def action_launch(self) -> None:
+        start_run = optional("engine.runs", "start_run")
+        if start_run is None:
+            self.notify(missing_notice("engine.runs", "start_run"), severity="warning")
+            return
+        overrides = self.overrides()
+        workspace = self.workspace
+        self.run_worker(lambda: start_run(workspace, overrides), name="launch", thread=True, exit_on_error=False)
+
+    # -- runs ---------------------------------------------------------------------------------
+    def _highlighted_run(self) -> str | None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+
+    def refresh_runs(self) -> None:
+        list_runs = optional("engine.runs", "list_runs")
+        rows = ([(r.id, r.status, r.step, r.total_steps) for r in list_runs(self.store)] if list_runs
+                else [(r["id"], r["status"], r["step"], r["total_steps"]) for r in queries.runs(self.store)])
+        if tuple(rows) == self._runs_seen:
+            return
+        self._runs_seen = tuple(rows)
+        table = self.query_one("#runs", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for run_id, status, step, total in rows:
+            table.add_row(run_id, status, f"{step}/{total or '?'}", key=run_id)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1))
+
+    @reports_errors
+    def action_follow(self) -> None:
+        run_id = self._highlighted_run()
+        if run_id is None:
+            self.notify("no runs yet: launch one with l or `sdrl train`", severity="warning")
+            return
+        self.attach(run_id)
+
+    def attach(self, run_id: str) -> None:
+        self.run_id = run_id
+        self.series = {}
+        self.samples = []
+        self._after_rowid = 0
+        self._log_offset = 0
+        self.poll()
+
+    def _confirm_then(self, question: str, fn_name: str) -> None:
+        run_id = self.run_id or self._highlighted_run()
+        fn = optional("engine.runs", fn_name)
+        if run_id is None or fn is None:
+            self.notify(missing_notice("engine.runs", fn_name) if fn is None else "no run selected", severity="warning")
+            return
+        workspace = self.workspace
+
+        def go(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(lambda: fn(workspace, run_id), name=fn_name, thread=True, exit_on_error=False)
+
+        self.app.push_screen(ConfirmModal(question.format(run_id=run_id)), go)
+
+    @reports_errors
+    def action_stop_run(self) -> None:
+        self._confirm_then("Stop run {run_id}? It saves a checkpoint and can be resumed.", "stop_run")
+
+    @reports_errors
+    def action_resume_run(self) -> None:
+        self._confirm_then("Resume run {run_id} from its last checkpoint?", "resume_run")
+
+    # -- live dashboard -----------------------------------------------------------------------
+    def poll(self) -> None:
+        """One throttled tick: new metric rows and new log lines only, then one repaint."""
+        self.refresh_runs()
+        if self.run_id is None:
+            return
+        run = queries.run(self.store, self.run_id)
+        if run is None:
+            return
+        new, self._after_rowid = queries.run_metrics_since(self.store, self.run_id, self._after_rowid)
+        for _step, name, value in new:
+            self.series.setdefault(name, []).append(value)
+        events, self._log_offset = EventLog(Path(run["folder"]) / "events.jsonl").read(self._log_offset)
+        for event in events:
+            if isinstance(event, ItemDone) and event.detail.get("kind") == "sample":
+                self.samples = (self.samples + [event.detail])[-3:]
+            elif isinstance(event, Warning):
+                self.notify(event.message, severity="warning")
+            elif isinstance(event, StageFinished):
+                self.refresh_runs()
+        self.query_one("#run-info", Static).update(
+            f"[b]{run['id']}[/] {run['status']} · step {run['step']}/{run['total_steps'] or '?'} · "
+            f"{escape(run['base_model'])}" + (f"\n[dim]{escape(run['message'])}[/]" if run["message"] else ""))
+        if new:
+            for key, title in CURVES:
+                values = self.series.get(key, [])
+                last = f" {values[-1]:.3g}" if values else " -"
+                self.query_one(f"#label-{key}", Static).update(f"[b]{title}[/]{last}")
+                self.query_one(f"#curve-{key}", Sparkline).data = values[-200:]
+        if events:
+            lines = []
+            for s in self.samples:
+                reward = sum(v for v in s.get("rewards", {}).values() if v is not None)
+                lines.append(f"[b]step {s.get('step')} reward {reward:.2f}[/] {escape(' '.join(str(s.get('completion', '')).split())[:160])}")
+            self.query_one("#completions", Static).update("\n".join(lines) or "[dim]no sampled completions yet[/]")
+
+
+SCREEN = TrainScreen

@@ -1,0 +1,79 @@
+"""Eval screen (base vs trained, fixed and broken items) and Preview screen (streamed tokens, keep, discard)."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from engine.events import ItemDone, StageFinished, StageStarted, Token
+from tests.studio.test_pipeline import wait_for
+
+
+async def test_eval_compares_base_and_trained(populated, make_app):
+    app = make_app(populated, "eval")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#eval-table")
+        assert table.get_row_at(0) == ["gsm8k-mini", "50.0% (2/4)", "50.0% (2/4)", "+0.0 pts"]
+        detail = str(app.screen.query_one("#eval-detail").render())
+        assert "fixed 1" in detail and "broken 1" in detail
+        assert "#1 gold 3" in detail and "#3 gold 5" in detail
+
+
+async def test_eval_without_evaluations_says_how_to_get_them(workspace, make_app):
+    app = make_app(workspace, "eval")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "sdrl eval" in str(app.screen.query_one("#eval-detail").render())
+
+
+def fake_preview(kept: list):
+    def iter_preview(ctx, k=3, seed=None, ingest=True):
+        yield StageStarted("preview", total=k)
+        for i in range(k):
+            for piece in ('{"input": "How many', ' apples?", ', '"output": "#### 4"}'):
+                yield Token("preview", item_id=i, text=piece)
+            yield ItemDone("preview", item_id=i, detail={"input": f"How many apples? ({i})", "output": "#### 4",
+                                                         "passage": f"passage {i} about apples", "passage_id": None})
+        yield StageFinished("preview", counts={"previewed": k})
+
+    def keep_preview(ctx, item, origin="manual"):
+        kept.append((ctx.revision.id, item["input"]))
+        return 1
+
+    return types.SimpleNamespace(iter_preview=iter_preview, keep_preview=keep_preview)
+
+
+async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monkeypatch):
+    kept: list = []
+    monkeypatch.setitem(sys.modules, "engine.stages.preview", fake_preview(kept))
+    app = make_app(workspace, "preview")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#preview-k").value = "2"
+        await pilot.press("g")
+        status = app.screen.query_one("#preview-status")
+        await wait_for(pilot, lambda: "previewed" in str(status.render()))
+        cards = list(app.screen.cards.values())
+        assert len(cards) == 2 and all(c.state == "done" for c in cards)
+        assert cards[0].streamed == '{"input": "How many apples?", "output": "#### 4"}'
+        assert "passage 0 about apples" in str(cards[0].query_one(".passage").render())
+        await pilot.press("y")  # keep the first, move to the second
+        await pilot.press("x")  # discard the second
+        assert kept == [(workspace.store.latest_revision().id, "How many apples? (0)")]
+        assert [c.state for c in cards] == ["kept", "discarded"]
+
+
+async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_app, monkeypatch):
+    kept: list = []
+    monkeypatch.setitem(sys.modules, "engine.stages.preview", fake_preview(kept))
+    app = make_app(workspace, "task")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#description").load_text("Apple counting problems.")
+        await pilot.press("ctrl+s", "2")
+        await pilot.pause()
+        await pilot.press("g")
+        await wait_for(pilot, lambda: len(app.screen.cards) == 3 and all(c.result for c in app.screen.cards.values()))
+        await pilot.press("y")
+        assert kept and kept[0][0] == 2  # the preview ran on revision 2, the edited definition

@@ -1,0 +1,96 @@
+"""Pipeline screen: the band moves the selected count live; stages run in a worker; failures reach the error modal."""
+
+from __future__ import annotations
+
+import types
+
+from engine.errors import StageError
+from engine.events import Progress, StageFinished, StageStarted
+from studio.modals import ConfirmModal, ErrorModal
+from studio.widgets.histogram import Histogram
+
+
+async def wait_for(pilot, condition, tries: int = 100) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.05)
+
+
+async def test_moving_the_band_changes_the_selected_count(populated, make_app):
+    app = make_app(populated, "pipeline")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert screen.rule == "paper" and screen.selected_count == 18  # demo task: M = 16 train + 2 validation
+        await pilot.press(*["minus"] * 20)  # upper edge down to 0.0
+        assert screen.rule == "band" and screen.band == (0.0, 0.0)
+        assert screen.selected_count == 7  # the samples with pass rate exactly 0
+        await pilot.press("right_square_bracket")  # lower edge up: nothing fits
+        assert screen.band == (0.0, 0.0) and screen.selected_count == 7  # lower edge never passes the upper
+        await pilot.press("plus", "plus", "right_square_bracket")
+        assert screen.band == (0.05, 0.1) and screen.selected_count == 0
+        await pilot.press("plus", "plus", "plus")  # hi 0.25: pass rates 0.125 and 0.25
+        assert screen.selected_count == 14
+        assert "would select 14" in str(screen.query_one("#band-panel").render())
+        assert screen.query_one("#hist-after", Histogram).band == (0.05, 0.25)
+        assert populated.store.scalar("SELECT COUNT(*) FROM selections") == 0  # nothing written yet
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+
+
+async def test_histograms_show_before_and_after(populated, make_app):
+    app = make_app(populated, "pipeline")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = app.screen.query_one("#hist-before", Histogram).counts
+        after = app.screen.query_one("#hist-after", Histogram).counts
+        assert sum(before) == 30 and sum(after) == 60
+
+
+async def test_stage_runs_in_a_worker_with_progress(populated, make_app, monkeypatch):
+    seen = {}
+
+    def iter_generate(ctx, n=None, votes=None):
+        seen["revision"] = ctx.revision.id
+        yield StageStarted("generate", total=4)
+        for done in range(1, 5):
+            yield Progress("generate", done=done, total=4)
+        yield StageFinished("generate", counts={"generated": 4})
+
+    monkeypatch.setitem(__import__("sys").modules, "engine.stages.generate",
+                        types.SimpleNamespace(iter_generate=iter_generate))
+    app = make_app(populated, "pipeline")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")  # the first stage, generate, is highlighted
+        info = app.screen.query_one("#stage-info")
+        await wait_for(pilot, lambda: "finished" in str(info.render()))
+        assert "generate: finished · generated 4" in str(info.render())
+        assert seen["revision"] == populated.store.latest_revision().id
+
+
+async def test_worker_failure_shows_title_and_hint(populated, make_app, monkeypatch):
+    def iter_generate(ctx, n=None, votes=None):
+        raise StageError("Nothing to generate from", "add documents with `sdrl corpus add`")
+        yield  # pragma: no cover
+
+    monkeypatch.setitem(__import__("sys").modules, "engine.stages.generate",
+                        types.SimpleNamespace(iter_generate=iter_generate))
+    app = make_app(populated, "pipeline")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorModal))
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error_title == "Nothing to generate from"
+        assert "sdrl corpus add" in app.screen.error_hint
+
+
+async def test_missing_stage_is_a_notice_not_a_crash(populated, make_app, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "engine.stages.generate", types.SimpleNamespace())
+    app = make_app(populated, "pipeline")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any("not available" in n.message for n in app._notifications)
+        assert app.is_running

@@ -1,0 +1,73 @@
+"""Train screen: a run started elsewhere (the CLI) appears, can be attached, and its dashboard follows new metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from studio.modals import ErrorModal
+from tests.studio.sample_data import add_metrics, add_run
+
+RUN = "20260101-000000-abcd"
+
+
+async def test_cli_run_appears_and_updates(workspace, make_app, fake_worker):
+    add_run(workspace, RUN, steps=4, status="running")
+    with workspace.store.transaction() as conn:
+        conn.execute("UPDATE runs SET pid=? WHERE id=?", (fake_worker, RUN))
+    app = make_app(workspace, "train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        runs = screen.query_one("#runs")
+        assert runs.row_count == 1 and runs.get_row_at(0)[:2] == [RUN, "running"]
+        await pilot.press("a")
+        assert screen.run_id == RUN
+        assert screen.series["reward_mean"] == pytest.approx([0.25, 0.3, 0.35, 0.4])
+        assert "step 4/20" in str(screen.query_one("#run-info").render())
+        assert "(step 4)" in str(screen.query_one("#completions").render())
+
+        add_metrics(workspace, RUN, range(5, 7))  # the CLI's run goes on
+        screen.poll()  # what the interval timer does
+        await pilot.pause()
+        assert len(screen.series["reward_mean"]) == 6
+        assert "step 6/20" in str(screen.query_one("#run-info").render())
+        assert "(step 6)" in str(screen.query_one("#completions").render())
+        assert runs.get_row_at(0)[2] == "6/20"
+        assert "0.5" in str(screen.query_one("#label-reward_mean").render())
+
+
+async def test_invalid_setting_is_flagged_and_refused(populated, make_app, monkeypatch):
+    started = []
+    monkeypatch.setattr("engine.runs.start_run", lambda *a, **k: started.append(a) or "x")
+    app = make_app(populated, "train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        field = app.screen.query_one("#set-group_size")
+        field.value = "1"  # GRPO needs at least 2 completions per group
+        await pilot.pause()
+        assert field.has_class("-invalid")
+        app.screen.query_one("#runs").focus()
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and "group_size" in app.screen.error_title
+        assert started == []
+
+
+async def test_launch_calls_start_run_with_the_form(populated, make_app, monkeypatch):
+    calls = []
+
+    def start_run(workspace, overrides):
+        calls.append(overrides)
+        return RUN
+
+    monkeypatch.setattr("engine.runs.start_run", start_run)
+    app = make_app(populated, "train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one("#set-max_steps").value = "7"
+        app.screen.query_one("#runs").focus()
+        await pilot.press("l")
+        for _ in range(100):
+            if app.screen.run_id:
+                break
+            await pilot.pause(0.05)
+        assert calls and calls[0]["max_steps"] == 7
+        assert app.screen.run_id == RUN
