@@ -62,13 +62,36 @@ def load_object(text: Any) -> dict[str, Any] | ParseFailure:
         candidates.append(text[start : end + 1])
     for candidate in candidates:
         try:
-            value = json.loads(candidate)
+            value = json.loads(candidate, strict=False)  # raw newlines inside strings are common
         except (ValueError, RecursionError):
             continue
         if isinstance(value, dict):
             return value
         return ParseFailure("not_object", type(value).__name__)
     return ParseFailure("not_json", text[:80])
+
+
+def close_truncated(text: str) -> str:
+    """Close the strings, arrays and objects a reply cut off by max_tokens left open (for lists such as keywords)."""
+    stack: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+    tail = text + ('"' if in_string else "")
+    tail = tail.rstrip().rstrip(",:").rstrip()
+    return tail + "".join(reversed(stack))
 
 
 def _field(obj: dict[str, Any], name: str, *, required: bool = True) -> str | ParseFailure:
@@ -107,8 +130,10 @@ def parse_sample(text: Any) -> GeneratedSample | ParseFailure:
 
 
 def parse_keywords(text: Any, limit: int = 10) -> Keywords | ParseFailure:
-    """`{"domain": ..., "keywords": [...]}`; non-text terms are dropped, duplicates removed."""
+    """`{"domain": ..., "keywords": [...]}`; non-text terms are dropped, duplicates removed; a cut-off list is closed."""
     obj = load_object(text)
+    if isinstance(obj, ParseFailure) and obj.reason == "not_json":
+        obj = load_object(close_truncated(text))
     if isinstance(obj, ParseFailure):
         return obj
     domain = _field(obj, "domain")
@@ -117,11 +142,11 @@ def parse_keywords(text: Any, limit: int = 10) -> Keywords | ParseFailure:
     raw = obj.get("keywords")
     terms: list[str] = []
     if isinstance(raw, list):
-        for item in raw:
-            if isinstance(item, str) and item.strip() and len(item) <= 200:
-                term = " ".join(item.split())
-                if term.casefold() not in {t.casefold() for t in terms}:
-                    terms.append(term)
+        pieces = [p for item in raw if isinstance(item, str) for p in re.split(r"[,;]", item)]
+        for piece in pieces:
+            term = " ".join(piece.split())
+            if term and len(term) <= 80 and term.casefold() not in {t.casefold() for t in terms}:
+                terms.append(term)
     return Keywords(" ".join(domain.split())[:200], tuple(terms[:limit]))
 
 

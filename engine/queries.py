@@ -28,7 +28,7 @@ FROM samples s
 LEFT JOIN decisions e ON e.id = (
   SELECT MAX(x.id) FROM decisions x WHERE x.sample_id = s.id AND x.action = 'edit'
   AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))
-WHERE s.revision_id=?
+WHERE s.revision_id=? {extra}
 """
 _EFFECTIVE_STATUS = """CASE decision WHEN 'accept' THEN 'accepted' WHEN 'pin' THEN 'pinned'
   WHEN 'reject' THEN 'rejected' ELSE CASE WHEN edit_id IS NOT NULL THEN 'edited' ELSE base_status END END"""
@@ -86,35 +86,58 @@ def _where(query: SampleQuery) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _wrapped(query: SampleQuery) -> str:
-    return f"SELECT *, {_EFFECTIVE_STATUS} AS status FROM ({_SAMPLE_SELECT})"
+def _wrapped(extra: str = "") -> str:
+    return f"SELECT *, {_EFFECTIVE_STATUS} AS status FROM ({_SAMPLE_SELECT.format(extra=extra)})"
+
+
+def is_plain(query: SampleQuery) -> bool:
+    """No filter, no search, sorted by id: pages come straight from the samples table."""
+    return query.status == "all" and not query.search and query.sort == "id"
 
 
 def count_samples(store: Store, revision_id: int, query: SampleQuery = SampleQuery()) -> int:
     if query.status == "all" and not query.search:
         return int(store.scalar("SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)) or 0)
     where, params = _where(query)
-    sql = f"SELECT COUNT(*) FROM ({_wrapped(query)}){where}"
+    sql = f"SELECT COUNT(*) FROM ({_wrapped()}){where}"
     return int(store.scalar(sql, [revision_id, *params]) or 0)
 
 
-def sample_page(store: Store, revision_id: int, query: SampleQuery, offset: int, limit: int) -> list[SampleRow]:
-    """Rows `offset .. offset+limit` of the filtered, sorted pool (only these rows are read)."""
-    if query.sort not in SORT_COLUMNS:
-        raise ValueError(f"unknown sort column {query.sort!r}")
-    direction = "DESC" if query.descending else "ASC"
-    where, params = _where(query)
-    order = "id" if query.sort == "id" else f"{query.sort} IS NULL, {query.sort} {direction}, id"
-    if query.sort == "id":
-        order = f"id {direction}"
-    sql = f"SELECT * FROM ({_wrapped(query)}){where} ORDER BY {order} LIMIT ? OFFSET ?"
-    rows = store.query(sql, [revision_id, *params, limit, offset])
-    return [_row(r) for r in rows]
+def page_ids(store: Store, revision_id: int, offset: int, limit: int, descending: bool = False) -> list[int]:
+    """Ids of one page of a plain query (see is_plain): an index walk, however large the pool."""
+    direction = "DESC" if descending else "ASC"
+    rows = store.query(f"SELECT id FROM samples WHERE revision_id=? ORDER BY id {direction} LIMIT ? OFFSET ?",
+                       (revision_id, limit, offset))
+    return [int(r[0]) for r in rows]
 
 
 def sample_ids(store: Store, revision_id: int, query: SampleQuery) -> list[int]:
+    """Every id the query matches, in its order (for filtered or sorted views, computed once per query)."""
+    if query.sort not in SORT_COLUMNS:
+        raise ValueError(f"unknown sort column {query.sort!r}")
+    direction = "DESC" if query.descending else "ASC"
+    order = f"id {direction}" if query.sort == "id" else f"{query.sort} IS NULL, {query.sort} {direction}, id"
     where, params = _where(query)
-    return [int(r[0]) for r in store.query(f"SELECT id FROM ({_wrapped(query)}){where}", [revision_id, *params])]
+    sql = f"SELECT id FROM ({_wrapped()}){where} ORDER BY {order}"
+    return [int(r[0]) for r in store.query(sql, [revision_id, *params])]
+
+
+def sample_rows(store: Store, revision_id: int, ids: list[int]) -> list[SampleRow]:
+    """The rows of `ids`, in that order."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = {r["id"]: _row(r) for r in store.query(f"{_wrapped(f'AND s.id IN ({marks})')}", [revision_id, *ids])}
+    return [rows[i] for i in ids if i in rows]
+
+
+def sample_page(store: Store, revision_id: int, query: SampleQuery, offset: int, limit: int) -> list[SampleRow]:
+    """Rows `offset .. offset+limit` of the filtered, sorted pool."""
+    if is_plain(query):
+        ids = page_ids(store, revision_id, offset, limit, query.descending)
+    else:
+        ids = sample_ids(store, revision_id, query)[offset:offset + limit]
+    return sample_rows(store, revision_id, ids)
 
 
 def _row(r: Any) -> SampleRow:
@@ -125,8 +148,8 @@ def sample_row(store: Store, sample_id: int) -> SampleRow | None:
     rev = store.scalar("SELECT revision_id FROM samples WHERE id=?", (sample_id,))
     if rev is None:
         return None
-    rows = store.query(f"SELECT * FROM ({_wrapped(SampleQuery())}) WHERE id=?", (rev, sample_id))
-    return _row(rows[0]) if rows else None
+    rows = sample_rows(store, int(rev), [sample_id])
+    return rows[0] if rows else None
 
 
 def sample_detail(store: Store, sample_id: int) -> SampleDetail | None:
@@ -178,10 +201,18 @@ def undo_decision(store: Store, sample_ids: list[int]) -> int:
 # -- pipeline -----------------------------------------------------------------------------------
 def scored_pool(store: Store, revision_id: int) -> list[dict[str, Any]]:
     """Every scored sample of the revision with its pass rate, origin and decision in force."""
-    sql = (f"SELECT id, origin, pass_rate, status, CASE WHEN decision='clear' THEN NULL ELSE decision END AS decision "
-           f"FROM ({_wrapped(SampleQuery())}) "
-           "WHERE pass_rate IS NOT NULL ORDER BY id")
-    return [dict(r) for r in store.query(sql, (revision_id,))]
+    # one pass over scores joined to samples; decisions are few, so their newest-per-sample is looked up once
+    sql = ("SELECT s.id, s.origin, sc.pass_rate, sc.created_at FROM samples s JOIN scores sc ON sc.sample_id = s.id "
+           "WHERE s.revision_id=? AND s.status='labelled' ORDER BY s.id, sc.created_at")
+    decided = {int(r[0]): r[1] for r in store.query(
+        "SELECT d.sample_id, d.action FROM decisions d JOIN samples s ON s.id = d.sample_id WHERE s.revision_id=? "
+        "AND d.action IN ('accept','pin','reject','clear') ORDER BY d.id", (revision_id,))}
+    pool: dict[int, dict[str, Any]] = {}
+    for r in store.query(sql, (revision_id,)):  # the newest score per sample wins
+        decision = decided.get(int(r[0]))
+        pool[int(r[0])] = {"id": int(r[0]), "origin": r[1], "pass_rate": float(r[2]),
+                           "decision": None if decision == "clear" else decision}
+    return list(pool.values())
 
 
 def pass_rate_histogram(rates: list[float], bins: int = 10) -> list[int]:

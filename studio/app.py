@@ -45,6 +45,7 @@ class StudioApp(App[None]):
         self.workspace = workspace
         self.start_mode = start
         self.poll_interval = poll_interval
+        self.first_paint_at: float | None = None
         """Seconds between store polls for live views (runs, stage counts); raise it on slow links."""
 
     def on_mount(self) -> None:

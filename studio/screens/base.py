@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -65,6 +66,13 @@ class StudioScreen(Screen[None]):
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def _on_mount(self) -> None:
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        if self.studio.first_paint_at is None:
+            self.studio.first_paint_at = time.time()  # read by bench/studio.py
 
     @property
     def studio(self) -> StudioApp:

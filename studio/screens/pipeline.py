@@ -11,8 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
+from textual.worker import WorkerState
 
 from engine import queries
+from engine.errors import SdrlError
+from engine.workspace import Workspace
 from engine.events import ItemFailed, Progress, StageFinished, StageStarted, Warning
 from studio.engine_api import STAGES, exists, missing_notice, optional
 from studio.modals import ConfirmModal
@@ -55,6 +58,7 @@ class PipelineScreen(StudioScreen):
         self._rate_start: tuple[float, int] | None = None
         self._counts: dict[str, int] = {}
         self._pool_refreshed = 0.0
+        self.loaded = False
         self.selected_count = 0
         self.validation_share = 0.0
         self.seed = 0
@@ -70,6 +74,7 @@ class PipelineScreen(StudioScreen):
 
     def on_mount(self) -> None:
         self.runner.attach()
+        self.query_one(ProgressBar).display = False  # an idle bar would animate (and never settle in a snapshot)
         try:
             selection = self.workspace.task().selection
             self.rule, self.m = selection.rule, selection.m
@@ -77,14 +82,12 @@ class PipelineScreen(StudioScreen):
             self.validation_share, self.seed = selection.validation_share, selection.seed
         except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
             pass
-        self.refresh_counts()
-        self.refresh_pool()
+        self.set_timer(0.25, self.refresh_counts)  # after the first paint: a big pool must not delay it
         self.set_interval(self.studio.poll_interval, self._poll)
         self.query_one("#stages", OptionList).focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_counts()
-        self.refresh_pool()
 
     def _poll(self) -> None:
         if self.runner.running:
@@ -92,28 +95,47 @@ class PipelineScreen(StudioScreen):
 
     # -- store views --------------------------------------------------------------------------
     def refresh_counts(self) -> None:
-        from engine.status import workspace_status
+        """Re-read stage counts, the scored pool and the adaptation counts in a thread (a big pool takes a moment)."""
+        root, rid = self.workspace.root, self.studio.revision_id
 
-        try:
-            status = workspace_status(self.workspace)
-        except Exception:  # noqa: BLE001 - shown on the Task screen; keep the last counts here
-            return
-        options = self.query_one("#stages", OptionList)
-        for name in STAGES:
-            counts = status["stages"].get(name if name != "adapt" else "probe", {})
-            if name == "adapt":
-                counts = {k: v for k, v in status["stages"]["generate"].items() if k in ("origin_harder", "origin_easier")}
-            summary = ", ".join(f"{k.removeprefix('origin_')} {v}" for k, v in counts.items() if not isinstance(v, str))
-            available = exists(STAGES[name][0])
-            options.replace_option_prompt(name, f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"))
+        def load() -> dict[str, Any]:
+            from engine.status import workspace_status
 
-    def refresh_pool(self) -> None:
-        rid = self.studio.revision_id
-        self.pool = queries.scored_pool(self.store, rid)
-        initial = [s["pass_rate"] for s in self.pool if s["origin"] == "initial"]
-        self.query_one("#hist-before", Histogram).counts = tuple(queries.pass_rate_histogram(initial))
-        self.query_one("#hist-after", Histogram).counts = tuple(queries.pass_rate_histogram([s["pass_rate"] for s in self.pool]))
-        self._counts = queries.adaptation_counts(self.store, rid)
+            workspace = Workspace(root)  # its own connection: never share one across threads
+            try:
+                try:
+                    status: dict[str, Any] | None = workspace_status(workspace)
+                except SdrlError:
+                    status = None  # an invalid task.toml is reported on the Task screen
+                pool = queries.scored_pool(workspace.store, rid)
+                return {"status": status, "pool": pool, "counts": queries.adaptation_counts(workspace.store, rid),
+                        "before": queries.pass_rate_histogram([p["pass_rate"] for p in pool if p["origin"] == "initial"]),
+                        "after": queries.pass_rate_histogram([p["pass_rate"] for p in pool])}
+            finally:
+                workspace.close()
+
+        self.run_worker(load, name="views", group="views", exclusive=True, thread=True, exit_on_error=False)
+
+    def worker_finished(self, worker: Any) -> None:
+        if worker.name == "views" and worker.state == WorkerState.SUCCESS and worker.result is not None:
+            self.show_views(worker.result)
+
+    def show_views(self, views: dict[str, Any]) -> None:
+        if views["status"] is not None:
+            options = self.query_one("#stages", OptionList)
+            stages = views["status"]["stages"]
+            for name in STAGES:
+                counts = stages.get(name if name != "adapt" else "probe", {})
+                if name == "adapt":
+                    counts = {k: v for k, v in stages["generate"].items() if k in ("origin_harder", "origin_easier")}
+                summary = ", ".join(f"{k.removeprefix('origin_')} {v}" for k, v in counts.items() if not isinstance(v, str))
+                available = exists(STAGES[name][0])
+                options.replace_option_prompt(name, f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"))
+        self.pool = views["pool"]
+        self.query_one("#hist-before", Histogram).counts = tuple(views["before"])
+        self.query_one("#hist-after", Histogram).counts = tuple(views["after"])
+        self._counts = views["counts"]
+        self.loaded = True
         self.update_band()
 
     def update_band(self) -> None:
@@ -174,13 +196,16 @@ class PipelineScreen(StudioScreen):
             return
         accepted = inspect.signature(fn).parameters
         kwargs = {k: v for k, v in options.items() if k in accepted}
-        workspace = self.workspace
+        root = self.workspace.root
 
         def events(should_stop: Any) -> Any:
             from engine.stages import StageContext
 
-            ctx = StageContext.open(workspace, should_stop)
-            return fn(ctx, **kwargs)
+            workspace = Workspace(root)  # the stage writes through its own connection
+            try:
+                yield from fn(StageContext.open(workspace, should_stop), **kwargs)
+            finally:
+                workspace.close()
 
         if self.runner.start(stage, events):
             self._rate_start = None
@@ -198,6 +223,7 @@ class PipelineScreen(StudioScreen):
         failed = sum(isinstance(e, ItemFailed) for e in events)
         for event in events:
             if isinstance(event, StageStarted):
+                bar.display = True
                 bar.update(total=event.total, progress=0)
             elif isinstance(event, Warning):
                 self.notify(event.message + (f"\n{event.hint}" if event.hint else ""), severity="warning")
@@ -207,6 +233,7 @@ class PipelineScreen(StudioScreen):
                 self._rate_start = (now, last_progress.done)
             t0, d0 = self._rate_start
             rate = (last_progress.done - d0) / (now - t0) if now > t0 else 0.0
+            bar.display = True
             bar.update(total=last_progress.total, progress=last_progress.done)
             info.update(f"{last_progress.stage}: {last_progress.done}/{last_progress.total or '?'} "
                         f"{last_progress.unit} · {rate:.2f}/s · {eta_text(last_progress.done, last_progress.total, rate)}"
@@ -219,7 +246,6 @@ class PipelineScreen(StudioScreen):
         now = time.monotonic()
         if finished is not None or (last_progress is not None and now - self._pool_refreshed > 2.0):
             self._pool_refreshed = now
-            self.refresh_pool()
             self.refresh_counts()
 
 

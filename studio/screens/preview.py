@@ -108,13 +108,18 @@ class PreviewScreen(StudioScreen):
         previews.remove_children()
         self.cards.clear()
         self.current = 0
-        workspace = self.workspace
+        root = self.workspace.root
 
         def events(should_stop: Any) -> Any:
             from engine.stages import StageContext
+            from engine.workspace import Workspace
 
-            # opening the context records an edited task.toml as a revision first: a preview shows its effect
-            return fn(StageContext.open(workspace, should_stop), k)
+            workspace = Workspace(root)  # its own connection: the UI thread keeps reading through the other
+            try:
+                # opening the context records an edited task.toml as a revision first: a preview shows its effect
+                yield from fn(StageContext.open(workspace, should_stop), k)
+            finally:
+                workspace.close()
 
         if self.runner.start("preview", events):
             self.query_one("#preview-status", Static).update(f"writing {k} question{'s' * (k > 1)}…")

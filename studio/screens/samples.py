@@ -56,6 +56,7 @@ class SamplesScreen(StudioScreen):
         super().__init__()
         self.query_state = SampleQuery()
         self._detail_timer: Timer | None = None
+        self._ids: list[int] | None = None
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="sample-bar"):
@@ -88,10 +89,21 @@ class SamplesScreen(StudioScreen):
         return self.query_one(VirtualTable)
 
     def _fetch(self, offset: int, limit: int) -> list[SampleRow]:
-        return queries.sample_page(self.store, self.studio.revision_id, self.query_state, offset, limit)
+        rid = self.studio.revision_id
+        if self._ids is None:
+            ids = queries.page_ids(self.store, rid, offset, limit, self.query_state.descending)
+        else:
+            ids = self._ids[offset:offset + limit]
+        return queries.sample_rows(self.store, rid, ids)
 
     def _count(self) -> int:
-        return queries.count_samples(self.store, self.studio.revision_id, self.query_state)
+        # a plain view pages straight from the table; a filtered or sorted one orders every id once per reload
+        rid = self.studio.revision_id
+        if queries.is_plain(self.query_state):
+            self._ids = None
+            return queries.count_samples(self.store, rid)
+        self._ids = queries.sample_ids(self.store, rid, self.query_state)
+        return len(self._ids)
 
     def _update_info(self) -> None:
         q = self.query_state

@@ -17,6 +17,7 @@ from engine import queries
 from engine.config import TrainingSettings
 from engine.errors import ConfigError
 from engine.events import EventLog, ItemDone, StageFinished, Warning
+from engine.workspace import Workspace
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.screens.base import StudioScreen, reports_errors
@@ -131,11 +132,15 @@ class TrainScreen(StudioScreen):
             self.notify(missing_notice("engine.runs", "prepare"), severity="warning")
             return
         overrides = self.overrides()
-        workspace = self.workspace
+        root = self.workspace.root
         self.query_one("#preflight", Static).update("preflight: checking…")
 
         def check() -> Any:
-            return prepare(workspace, overrides)[2]
+            workspace = Workspace(root)  # its own connection for the thread
+            try:
+                return prepare(workspace, overrides)[2]
+            finally:
+                workspace.close()
 
         self.run_worker(check, name="preflight", thread=True, exit_on_error=False)
 
@@ -160,8 +165,16 @@ class TrainScreen(StudioScreen):
             self.notify(missing_notice("engine.runs", "start_run"), severity="warning")
             return
         overrides = self.overrides()
-        workspace = self.workspace
-        self.run_worker(lambda: start_run(workspace, overrides), name="launch", thread=True, exit_on_error=False)
+        root = self.workspace.root
+
+        def launch() -> str:
+            workspace = Workspace(root)
+            try:
+                return str(start_run(workspace, overrides))
+            finally:
+                workspace.close()
+
+        self.run_worker(launch, name="launch", thread=True, exit_on_error=False)
 
     # -- runs ---------------------------------------------------------------------------------
     def _highlighted_run(self) -> str | None:
@@ -207,11 +220,18 @@ class TrainScreen(StudioScreen):
         if run_id is None or fn is None:
             self.notify(missing_notice("engine.runs", fn_name) if fn is None else "no run selected", severity="warning")
             return
-        workspace = self.workspace
+        root = self.workspace.root
+
+        def act() -> Any:
+            workspace = Workspace(root)
+            try:
+                return fn(workspace, run_id)
+            finally:
+                workspace.close()
 
         def go(ok: bool | None) -> None:
             if ok:
-                self.run_worker(lambda: fn(workspace, run_id), name=fn_name, thread=True, exit_on_error=False)
+                self.run_worker(act, name=fn_name, thread=True, exit_on_error=False)
 
         self.app.push_screen(ConfirmModal(question.format(run_id=run_id)), go)
 

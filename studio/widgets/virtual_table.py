@@ -142,7 +142,9 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(y=new, animate=False, immediate=True)
         elif new >= top + height:
             self.scroll_to(y=new - height + 1, animate=False, immediate=True)
-        self.refresh()
+        else:  # no scroll: repaint just the two rows that changed
+            self.refresh_line(old)
+            self.refresh_line(new)
         self.post_message(self.CursorMoved(self, self.row_at(new)))
 
     def action_cursor(self, delta: int) -> None:

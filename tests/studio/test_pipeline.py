@@ -20,8 +20,8 @@ async def wait_for(pilot, condition, tries: int = 100) -> None:
 async def test_moving_the_band_changes_the_selected_count(populated, make_app):
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
         screen = app.screen
+        await wait_for(pilot, lambda: screen.loaded)  # the pool is read in a thread
         assert screen.rule == "paper" and screen.selected_count == 18  # demo task: M = 16 train + 2 validation
         await pilot.press(*["minus"] * 20)  # upper edge down to 0.0
         assert screen.rule == "band" and screen.band == (0.0, 0.0)
@@ -43,7 +43,7 @@ async def test_moving_the_band_changes_the_selected_count(populated, make_app):
 async def test_histograms_show_before_and_after(populated, make_app):
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.screen.loaded)
         before = app.screen.query_one("#hist-before", Histogram).counts
         after = app.screen.query_one("#hist-after", Histogram).counts
         assert sum(before) == 30 and sum(after) == 60

@@ -1,0 +1,139 @@
+"""Corpus ingest (txt/md/jsonl, incremental, bad files) and BM25 search with real SQLite and tantivy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.corpus import chunk_text, ingest, query_terms, search
+from engine.corpus.index import STATE_FILE, PassageIndex
+
+
+def _passages(ws) -> int:  # type: ignore[no-untyped-def]
+    return int(ws.store.scalar("SELECT COUNT(*) FROM passages"))
+
+
+def test_chunks_overlap_and_cover_the_text() -> None:
+    text = " ".join(f"word{i}" for i in range(600))
+    chunks = chunk_text(text, 300, 60)
+    assert len(chunks) > 5
+    assert all(len(c) <= 300 for c in chunks)
+    assert chunks[0].startswith("word0 ") and chunks[-1].endswith("word599")
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.split()[0] in a.split()  # consecutive chunks share words
+    assert chunk_text("   ", 100, 10) == []
+    with pytest.raises(ValueError):
+        chunk_text("x", 10, 10)
+
+
+def test_query_terms_are_plain_words() -> None:
+    assert query_terms('Bus "fare": (child) [ticket] AND -x ^2 {y} it\'s Ünïcode') == [
+        "bus", "fare", "child", "ticket", "and", "x", "2", "y", "it", "s", "ünïcode"
+    ]
+
+
+def test_ingest_search_and_incremental(workspace, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# Ferries\nThe ferry to Gull Island costs $7 and leaves at 9:15.\n")
+    (docs / "b.txt").write_text("Llamas eat hay. A llama needs 2 kilograms of hay a day.\n")
+    records = [{"text": "Zebras have stripes."}, {"body": "no text field"}, {"text": "Owls hunt at night."}]
+    (docs / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\nnot json\n")
+    results = ingest(workspace.store, workspace.index_dir, [docs])
+    assert [r.status for r in results] == ["added", "added", "added"]
+    assert [r.passages for r in results] == [1, 1, 2]
+    assert "2 lines" in results[2].reason
+    assert _passages(workspace) == 4
+
+    hits = search(workspace.store, workspace.index_dir, "how much is the FERRY: ticket?", 3)
+    assert hits and "Gull Island" in hits[0].text and hits[0].score > 0
+    assert search(workspace.store, workspace.index_dir, "owls", 5)[0].text == "Owls hunt at night."
+
+    again = ingest(workspace.store, workspace.index_dir, [docs])
+    assert {r.status for r in again} == {"unchanged"}
+    assert _passages(workspace) == 4
+
+    (docs / "b.txt").write_text("Alpacas are smaller than llamas and eat grass.\n")
+    changed = ingest(workspace.store, workspace.index_dir, [docs / "b.txt"])
+    assert changed[0].status == "updated"
+    assert _passages(workspace) == 4
+    assert search(workspace.store, workspace.index_dir, "hay", 5) == []
+    assert "Alpacas" in search(workspace.store, workspace.index_dir, "alpacas", 5)[0].text
+
+
+def test_bad_files_are_skipped_with_a_reason(workspace, tmp_path: Path) -> None:
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
+    (tmp_path / "latin.md").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "nofield.jsonl").write_text('{"body": "x"}\n')
+    (tmp_path / "good.txt").write_text("Kites fly high in the spring wind.")
+    names = ["bin.txt", "latin.md", "empty.txt", "photo.png", "nofield.jsonl", "missing.txt", "good.txt"]
+    results = ingest(workspace.store, workspace.index_dir, [tmp_path / n for n in names])
+    by_name = {Path(r.path).name: r for r in results}
+    assert by_name["bin.txt"].reason.startswith("binary")
+    assert "not UTF-8" in by_name["latin.md"].reason
+    assert by_name["empty.txt"].reason == "empty file"
+    assert "unsupported" in by_name["photo.png"].reason
+    assert "--field" in by_name["nofield.jsonl"].reason
+    assert by_name["missing.txt"].reason == "no such file"
+    assert [r.status for r in results].count("skipped") == 6
+    assert by_name["good.txt"].status == "added"
+    assert int(workspace.store.scalar("SELECT COUNT(*) FROM documents")) == 1  # nothing half-written
+
+
+def test_index_is_rebuilt_when_out_of_step(workspace, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Tulips bloom in April.")
+    ingest(workspace.store, workspace.index_dir, [tmp_path / "a.txt"])
+    shutil.rmtree(workspace.index_dir)  # as if the index commit never happened
+    assert search(workspace.store, workspace.index_dir, "tulips", 3)[0].text == "Tulips bloom in April."
+    (workspace.index_dir / STATE_FILE).write_text("garbage")
+    assert PassageIndex(workspace.index_dir, workspace.store).search_ids("april", 3)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=80) | st.sampled_from(['"', "a:b", "(", "[1 TO", "AND", "OR NOT", "title:x", "'", "-", "^", "{}", "\\", "*", "~2"]))
+def test_any_text_is_a_safe_query(workspace, query: str) -> None:
+    if not _passages(workspace):
+        (workspace.root / "q.txt").write_text("The quick brown fox and the lazy dog: AND OR NOT (test) [range].")
+        ingest(workspace.store, workspace.index_dir, [workspace.root / "q.txt"])
+    hits = search(workspace.store, workspace.index_dir, query, 3)
+    assert all(h.score > 0 for h in hits)
+
+
+def test_cli_add_and_search(workspace, sdrl, tmp_path: Path) -> None:
+    (tmp_path / "notes.md").write_text("The lighthouse keeper climbs 117 steps every evening.")
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    added = sdrl("corpus", "add", str(tmp_path / "notes.md"), str(tmp_path / "bad.txt"), cwd=workspace.root)
+    assert added.returncode == 0, added.stderr
+    assert "1 added" in added.stdout and "1 skipped" in added.stdout
+    assert "binary" in added.stderr
+    found = sdrl("corpus", "search", 'lighthouse "steps": (keeper)', "-k", "2", cwd=workspace.root)
+    assert found.returncode == 0, found.stderr
+    assert "score" in found.stdout and "117 steps" in found.stdout
+
+
+def test_demo_corpus_is_rich_in_numbers() -> None:
+    from engine.workspace import templates_dir
+
+    files = sorted((templates_dir() / "demo" / "corpus").glob("*.md"))
+    assert 10 <= len(files) <= 15
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        assert 200 <= len(text.split()) <= 600, f.name
+        assert sum(ch.isdigit() for ch in text) >= 40, f.name
+
+
+@pytest.mark.slow
+def test_medquad_jsonl_indexes_all_records(workspace, sdrl, shared_data: Path) -> None:
+    path = shared_data / "corpus-medquad" / "medquad_qa.jsonl"
+    result = sdrl("corpus", "add", str(path), "--field", "answer", "-q", cwd=workspace.root)
+    assert result.returncode == 0, result.stderr
+    assert "16407 new passages" in result.stdout
+    found = sdrl("corpus", "search", "What are the symptoms of Adult Acute Lymphoblastic Leukemia?", "-k", "3", cwd=workspace.root)
+    assert found.returncode == 0 and "leukemia" in found.stdout.lower()
