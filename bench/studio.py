@@ -65,7 +65,13 @@ def cold_start(ws: Workspace) -> tuple[float, bool]:
                 print("PAINT", app.first_paint_at - t_start, "torch" in sys.modules)
         asyncio.run(main())
     """)
-    out = subprocess.run([sys.executable, "-c", script, str(time.time())], cwd=REPO, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(time.time())],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = next(x for x in out.stdout.splitlines() if x.startswith("PAINT"))
     _, seconds, torch = line.split()
     return float(seconds), torch == "True"
@@ -89,7 +95,9 @@ def main() -> None:
         for sort in ("id", "pass_rate"):
             t0 = time.perf_counter()
             queries.sample_page(big.store, rid, SampleQuery(sort=sort), args.rows // 2, 64)
-            print(f"page query (sort {sort}, offset {args.rows // 2:,}): {1000 * (time.perf_counter() - t0):.1f} ms")
+            print(
+                f"page query (sort {sort}, offset {args.rows // 2:,}): {1000 * (time.perf_counter() - t0):.1f} ms"
+            )
 
         painted, per_move, cpu_big = asyncio.run(first_paint_and_cursor(big))
         _, per_move_empty, cpu_empty = asyncio.run(first_paint_and_cursor(empty))
@@ -99,15 +107,23 @@ def main() -> None:
 
         frame = 1000 / 60
         extra = 1000 * (cpu_big - cpu_empty)
-        print(f"first paint, {args.rows:,} samples: {painted:.3f} s (target < 1 s) {'OK' if painted < 1 else 'SLOW'}")
-        print(f"cursor move, CPU: {1000 * cpu_big:.2f} ms vs {1000 * cpu_empty:.2f} ms on an empty table "
-              f"(+{extra:.2f} ms; target within one frame, {frame:.1f} ms) {'OK' if extra < frame else 'SLOW'}; "
-              f"{1000 * cpu_small:.2f} ms on a 100-row table")
-        print(f"cursor move, wall (Pilot waits for the frame): {1000 * per_move:.1f} ms; empty {1000 * per_move_empty:.1f} ms; "
-              f"100 rows {1000 * per_move_small:.1f} ms")
+        print(
+            f"first paint, {args.rows:,} samples: {painted:.3f} s (target < 1 s) {'OK' if painted < 1 else 'SLOW'}"
+        )
+        print(
+            f"cursor move, CPU: {1000 * cpu_big:.2f} ms vs {1000 * cpu_empty:.2f} ms on an empty table "
+            f"(+{extra:.2f} ms; target within one frame, {frame:.1f} ms) {'OK' if extra < frame else 'SLOW'}; "
+            f"{1000 * cpu_small:.2f} ms on a 100-row table"
+        )
+        print(
+            f"cursor move, wall (Pilot waits for the frame): {1000 * per_move:.1f} ms; empty {1000 * per_move_empty:.1f} ms; "
+            f"100 rows {1000 * per_move_small:.1f} ms"
+        )
         print(f"resident memory: {rss:.0f} MB (target < 500 MB) {'OK' if rss < 500 else 'HIGH'}")
-        print(f"cold start to first paint: {cold:.3f} s (target < 1.5 s) {'OK' if cold < 1.5 else 'SLOW'}; "
-              f"torch imported: {torch}")
+        print(
+            f"cold start to first paint: {cold:.3f} s (target < 1.5 s) {'OK' if cold < 1.5 else 'SLOW'}; "
+            f"torch imported: {torch}"
+        )
         for ws in (big, empty, small):
             ws.close()
 

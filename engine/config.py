@@ -120,6 +120,12 @@ class TrainingSettings(_Section):
     format_reward: Annotated[float, Field(ge=0.0)] = 0.0
     wrong_parseable_reward: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     use_vllm: bool = False
+    vllm_mode: Literal["colocate", "server"] = "colocate"
+    """colocate: vLLM shares the training GPU(s); server: generation runs in `trl vllm-serve` (docs/scale-out.md)."""
+    vllm_server_host: str = "127.0.0.1"
+    vllm_server_port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    vllm_gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
+    """Share of GPU memory vLLM may take in colocate mode (the rest is for training)."""
 
 
 class TaskDefinition(_Section):

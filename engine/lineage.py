@@ -21,7 +21,7 @@ def lineage(store: Store, sample_id: int) -> list[dict[str, Any]]:
             "FROM samples s WHERE s.id=?", (current,)).fetchone()
         if row is None:
             break
-        chain.append({k: row[k] for k in row.keys()})
+        chain.append(dict(row))
         current = row["parent_id"]
     chain.reverse()
     return chain

@@ -13,8 +13,23 @@ from engine.store import Store
 
 DECISION_ACTIONS = ("accept", "reject", "pin", "clear", "edit")
 SORT_COLUMNS = ("id", "question", "label", "agreement", "origin", "pass_rate", "status")
-STATUS_FILTERS = ("all", "accepted", "pinned", "rejected", "edited", "labelled", "pending",
-                  "unlabelable", "duplicate", "contaminated", "doubtful", "unscored")
+ORIGINS = ("initial", "harder", "easier", "manual")
+STATUS_FILTERS = (
+    "all",
+    "accepted",
+    "pinned",
+    "rejected",
+    "edited",
+    "labelled",
+    "pending",
+    "unlabelable",
+    "duplicate",
+    "contaminated",
+    "doubtful",
+    "unscored",
+    *ORIGINS,
+)
+"""Filters of the sample table: a status in force, doubtful labels, unscored samples, or an origin."""
 
 # Same rules as engine.pool: the newest accept/pin/reject/clear is the decision in force ('clear' = none);
 # the newest edit not followed by a clear replaces question and label, so pinning an edited sample keeps the edit.
@@ -76,12 +91,17 @@ def _where(query: SampleQuery) -> tuple[str, list[Any]]:
         params.append(query.low_agreement)
     elif query.status == "unscored":
         clauses.append("pass_rate IS NULL")
+    elif query.status in ORIGINS:
+        clauses.append("origin = ?")
+        params.append(query.status)
     elif query.status != "all":
         clauses.append("status = ?")
         params.append(query.status)
     if query.search:
         clauses.append("(question LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\')")
-        like = "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = (
+            "%" + query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         params += [like, like]
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
@@ -97,17 +117,23 @@ def is_plain(query: SampleQuery) -> bool:
 
 def count_samples(store: Store, revision_id: int, query: SampleQuery = SampleQuery()) -> int:
     if query.status == "all" and not query.search:
-        return int(store.scalar("SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)) or 0)
+        return int(
+            store.scalar("SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)) or 0
+        )
     where, params = _where(query)
     sql = f"SELECT COUNT(*) FROM ({_wrapped()}){where}"
     return int(store.scalar(sql, [revision_id, *params]) or 0)
 
 
-def page_ids(store: Store, revision_id: int, offset: int, limit: int, descending: bool = False) -> list[int]:
+def page_ids(
+    store: Store, revision_id: int, offset: int, limit: int, descending: bool = False
+) -> list[int]:
     """Ids of one page of a plain query (see is_plain): an index walk, however large the pool."""
     direction = "DESC" if descending else "ASC"
-    rows = store.query(f"SELECT id FROM samples WHERE revision_id=? ORDER BY id {direction} LIMIT ? OFFSET ?",
-                       (revision_id, limit, offset))
+    rows = store.query(
+        f"SELECT id FROM samples WHERE revision_id=? ORDER BY id {direction} LIMIT ? OFFSET ?",
+        (revision_id, limit, offset),
+    )
     return [int(r[0]) for r in rows]
 
 
@@ -116,7 +142,11 @@ def sample_ids(store: Store, revision_id: int, query: SampleQuery) -> list[int]:
     if query.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {query.sort!r}")
     direction = "DESC" if query.descending else "ASC"
-    order = f"id {direction}" if query.sort == "id" else f"{query.sort} IS NULL, {query.sort} {direction}, id"
+    order = (
+        f"id {direction}"
+        if query.sort == "id"
+        else f"{query.sort} IS NULL, {query.sort} {direction}, id"
+    )
     where, params = _where(query)
     sql = f"SELECT id FROM ({_wrapped()}){where} ORDER BY {order}"
     return [int(r[0]) for r in store.query(sql, [revision_id, *params])]
@@ -127,21 +157,28 @@ def sample_rows(store: Store, revision_id: int, ids: list[int]) -> list[SampleRo
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    rows = {r["id"]: _row(r) for r in store.query(f"{_wrapped(f'AND s.id IN ({marks})')}", [revision_id, *ids])}
+    rows = {
+        r["id"]: _row(r)
+        for r in store.query(f"{_wrapped(f'AND s.id IN ({marks})')}", [revision_id, *ids])
+    }
     return [rows[i] for i in ids if i in rows]
 
 
-def sample_page(store: Store, revision_id: int, query: SampleQuery, offset: int, limit: int) -> list[SampleRow]:
+def sample_page(
+    store: Store, revision_id: int, query: SampleQuery, offset: int, limit: int
+) -> list[SampleRow]:
     """Rows `offset .. offset+limit` of the filtered, sorted pool."""
     if is_plain(query):
         ids = page_ids(store, revision_id, offset, limit, query.descending)
     else:
-        ids = sample_ids(store, revision_id, query)[offset:offset + limit]
+        ids = sample_ids(store, revision_id, query)[offset : offset + limit]
     return sample_rows(store, revision_id, ids)
 
 
 def _row(r: Any) -> SampleRow:
-    return SampleRow(r["id"], r["question"], r["label"], r["agreement"], r["origin"], r["pass_rate"], r["status"])
+    return SampleRow(
+        r["id"], r["question"], r["label"], r["agreement"], r["origin"], r["pass_rate"], r["status"]
+    )
 
 
 def sample_row(store: Store, sample_id: int) -> SampleRow | None:
@@ -158,23 +195,58 @@ def sample_detail(store: Store, sample_id: int) -> SampleDetail | None:
         return None
     raw = store.query(
         "SELECT s.generated_answer, s.rationale, p.text AS passage FROM samples s "
-        "LEFT JOIN passages p ON p.id = s.passage_id WHERE s.id=?", (sample_id,))[0]
-    votes = [dict(v) for v in store.query("SELECT idx, answer, text FROM votes WHERE sample_id=? ORDER BY idx", (sample_id,))]
-    model = store.scalar("SELECT model FROM scores WHERE sample_id=? ORDER BY created_at DESC LIMIT 1", (sample_id,))
+        "LEFT JOIN passages p ON p.id = s.passage_id WHERE s.id=?",
+        (sample_id,),
+    )[0]
+    votes = [
+        dict(v)
+        for v in store.query(
+            "SELECT idx, answer, text FROM votes WHERE sample_id=? ORDER BY idx", (sample_id,)
+        )
+    ]
+    model = store.scalar(
+        "SELECT model FROM scores WHERE sample_id=? ORDER BY created_at DESC LIMIT 1", (sample_id,)
+    )
     if model is None:
         model = store.scalar("SELECT model FROM rollouts WHERE sample_id=? LIMIT 1", (sample_id,))
-    rollouts = [dict(r) for r in store.query(
-        "SELECT idx, answer, correct, text FROM rollouts WHERE sample_id=? AND model=? ORDER BY idx", (sample_id, model))]
-    probe = store.query("SELECT model, answer, correct FROM probes WHERE sample_id=? LIMIT 1", (sample_id,))
-    decisions = [dict(d) for d in store.query(
-        "SELECT id, action, question, answer, created_at FROM decisions WHERE sample_id=? ORDER BY id", (sample_id,))]
-    return SampleDetail(row, raw["passage"] or "", raw["generated_answer"] or "", raw["rationale"] or "",
-                        votes, rollouts, dict(probe[0]) if probe else None, decisions)
+    rollouts = [
+        dict(r)
+        for r in store.query(
+            "SELECT idx, answer, correct, text FROM rollouts WHERE sample_id=? AND model=? ORDER BY idx",
+            (sample_id, model),
+        )
+    ]
+    probe = store.query(
+        "SELECT model, answer, correct FROM probes WHERE sample_id=? LIMIT 1", (sample_id,)
+    )
+    decisions = [
+        dict(d)
+        for d in store.query(
+            "SELECT id, action, question, answer, created_at FROM decisions WHERE sample_id=? ORDER BY id",
+            (sample_id,),
+        )
+    ]
+    return SampleDetail(
+        row,
+        raw["passage"] or "",
+        raw["generated_answer"] or "",
+        raw["rationale"] or "",
+        votes,
+        rollouts,
+        dict(probe[0]) if probe else None,
+        decisions,
+    )
 
 
 # -- curation -----------------------------------------------------------------------------------
-def decide(store: Store, sample_ids: list[int], action: str, *, question: str | None = None,
-           answer: str | None = None) -> int:
+def decide(
+    store: Store,
+    sample_ids: list[int],
+    action: str,
+    *,
+    question: str | None = None,
+    answer: str | None = None,
+) -> int:
     """Record one decision per sample in one transaction; returns how many were written."""
     if action not in DECISION_ACTIONS:
         raise ValueError(f"unknown decision {action!r}; use one of {', '.join(DECISION_ACTIONS)}")
@@ -182,7 +254,8 @@ def decide(store: Store, sample_ids: list[int], action: str, *, question: str | 
     with store.transaction() as conn:
         conn.executemany(
             "INSERT INTO decisions(sample_id, action, question, answer, created_at) VALUES (?,?,?,?,?)",
-            [(sid, action, question, answer, now) for sid in sample_ids])
+            [(sid, action, question, answer, now) for sid in sample_ids],
+        )
     return len(sample_ids)
 
 
@@ -193,25 +266,41 @@ def undo_decision(store: Store, sample_ids: list[int]) -> int:
         for sid in sample_ids:
             cur = conn.execute(
                 "DELETE FROM decisions WHERE id=(SELECT id FROM decisions WHERE sample_id=? ORDER BY id DESC LIMIT 1)",
-                (sid,))
+                (sid,),
+            )
             undone += cur.rowcount
     return undone
 
 
 # -- pipeline -----------------------------------------------------------------------------------
-def scored_pool(store: Store, revision_id: int) -> list[dict[str, Any]]:
-    """Every scored sample of the revision with its pass rate, origin and decision in force."""
+def scored_pool(store: Store, revision_id: int, model: str | None = None) -> list[dict[str, Any]]:
+    """Every scored labelled sample of the revision with its pass rate (for `model`, else the newest), origin, decision."""
     # one pass over scores joined to samples; decisions are few, so their newest-per-sample is looked up once
-    sql = ("SELECT s.id, s.origin, sc.pass_rate, sc.created_at FROM samples s JOIN scores sc ON sc.sample_id = s.id "
-           "WHERE s.revision_id=? AND s.status='labelled' ORDER BY s.id, sc.created_at")
-    decided = {int(r[0]): r[1] for r in store.query(
-        "SELECT d.sample_id, d.action FROM decisions d JOIN samples s ON s.id = d.sample_id WHERE s.revision_id=? "
-        "AND d.action IN ('accept','pin','reject','clear') ORDER BY d.id", (revision_id,))}
+    sql = (
+        "SELECT s.id, s.origin, sc.pass_rate, sc.created_at FROM samples s JOIN scores sc ON sc.sample_id = s.id "
+        "WHERE s.revision_id=? AND s.status='labelled'"
+        + (" AND sc.model=?" if model else "")
+        + " ORDER BY s.id, sc.created_at"
+    )
+    decided = {
+        int(r[0]): r[1]
+        for r in store.query(
+            "SELECT d.sample_id, d.action FROM decisions d JOIN samples s ON s.id = d.sample_id WHERE s.revision_id=? "
+            "AND d.action IN ('accept','pin','reject','clear') ORDER BY d.id",
+            (revision_id,),
+        )
+    }
     pool: dict[int, dict[str, Any]] = {}
-    for r in store.query(sql, (revision_id,)):  # the newest score per sample wins
+    for r in store.query(
+        sql, (revision_id, model) if model else (revision_id,)
+    ):  # the newest score per sample wins
         decision = decided.get(int(r[0]))
-        pool[int(r[0])] = {"id": int(r[0]), "origin": r[1], "pass_rate": float(r[2]),
-                           "decision": None if decision == "clear" else decision}
+        pool[int(r[0])] = {
+            "id": int(r[0]),
+            "origin": r[1],
+            "pass_rate": float(r[2]),
+            "decision": None if decision == "clear" else decision,
+        }
     return list(pool.values())
 
 
@@ -225,13 +314,24 @@ def pass_rate_histogram(rates: list[float], bins: int = 10) -> list[int]:
 def adaptation_counts(store: Store, revision_id: int) -> dict[str, int]:
     rows = store.query(
         "SELECT x.correct, COUNT(*) n FROM probes x JOIN samples s ON s.id=x.sample_id "
-        "WHERE s.revision_id=? GROUP BY x.correct", (revision_id,))
+        "WHERE s.revision_id=? GROUP BY x.correct",
+        (revision_id,),
+    )
     by = {int(r["correct"]): int(r["n"]) for r in rows}
-    origins = {r["origin"]: int(r["n"]) for r in store.query(
-        "SELECT origin, COUNT(*) n FROM samples WHERE revision_id=? GROUP BY origin", (revision_id,))}
-    return {"solved": by.get(1, 0), "unsolved": by.get(0, 0),
-            "harder": origins.get("harder", 0), "easier": origins.get("easier", 0),
-            "initial": origins.get("initial", 0)}
+    origins = {
+        r["origin"]: int(r["n"])
+        for r in store.query(
+            "SELECT origin, COUNT(*) n FROM samples WHERE revision_id=? GROUP BY origin",
+            (revision_id,),
+        )
+    }
+    return {
+        "solved": by.get(1, 0),
+        "unsolved": by.get(0, 0),
+        "harder": origins.get("harder", 0),
+        "easier": origins.get("easier", 0),
+        "initial": origins.get("initial", 0),
+    }
 
 
 # -- runs and evals -----------------------------------------------------------------------------
@@ -244,11 +344,14 @@ def run(store: Store, run_id: str) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
-def run_metrics_since(store: Store, run_id: str, after_rowid: int = 0) -> tuple[list[tuple[int, str, float]], int]:
+def run_metrics_since(
+    store: Store, run_id: str, after_rowid: int = 0
+) -> tuple[list[tuple[int, str, float]], int]:
     """New metric rows (step, name, value) after `after_rowid`, and the rowid to pass next time."""
     rows = store.query(
         "SELECT rowid, step, name, value FROM run_metrics WHERE run_id=? AND rowid>? ORDER BY rowid",
-        (run_id, after_rowid))
+        (run_id, after_rowid),
+    )
     last = int(rows[-1]["rowid"]) if rows else after_rowid
     return [(int(r["step"]), str(r["name"]), float(r["value"])) for r in rows], last
 
@@ -257,13 +360,16 @@ def evals(store: Store) -> list[dict[str, Any]]:
     return [dict(r) for r in store.query("SELECT * FROM evals ORDER BY id")]
 
 
-def eval_comparison(store: Store, base_eval: int, trained_eval: int) -> dict[str, list[dict[str, Any]]]:
+def eval_comparison(
+    store: Store, base_eval: int, trained_eval: int
+) -> dict[str, list[dict[str, Any]]]:
     """Items the trained model fixed (base wrong, trained right) and broke (the reverse), matched by index."""
     rows = store.query(
         "SELECT b.idx, b.question, b.gold, b.answer AS base_answer, t.answer AS trained_answer, "
         "b.correct AS base_correct, t.correct AS trained_correct FROM eval_items b "
         "JOIN eval_items t ON t.idx=b.idx AND t.eval_id=? WHERE b.eval_id=? ORDER BY b.idx",
-        (trained_eval, base_eval))
+        (trained_eval, base_eval),
+    )
     fixed = [dict(r) for r in rows if not r["base_correct"] and r["trained_correct"]]
     broken = [dict(r) for r in rows if r["base_correct"] and not r["trained_correct"]]
     return {"fixed": fixed, "broken": broken}

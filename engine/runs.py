@@ -119,8 +119,12 @@ def prepare(workspace: Workspace, overrides: dict[str, Any] | None = None, model
     return revision, task, preflight(task, rows, model or task.models.base), selection_id, rows
 
 
-def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, model: str | None = None) -> str:
-    """Check, snapshot the config and data into a new run folder, and launch the worker detached. Returns the run id."""
+def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, model: str | None = None,
+              accelerate_config: Path | None = None, num_processes: int | None = None) -> str:
+    """Check, snapshot the config and data into a new run folder, and launch the worker detached. Returns the run id.
+
+    With `accelerate_config` the worker runs under `accelerate launch` (multi-GPU DDP / DeepSpeed, docs/scale-out.md).
+    """
     from engine.training.configs import planned_steps
     from engine.training.data import write_rows
 
@@ -132,7 +136,9 @@ def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, 
     run_dir.mkdir(parents=True)
     total = planned_steps(task.training, len(rows))
     config = {"run_id": run_id, "base_model": base, "revision_id": revision.id, "selection_id": selection_id,
-              "total_steps": total, "task": task.model_dump(mode="json"), "preflight": pre.facts}
+              "total_steps": total, "task": task.model_dump(mode="json"), "preflight": pre.facts,
+              "launch": {"accelerate_config": str(Path(accelerate_config).resolve()) if accelerate_config else None,
+                         "num_processes": num_processes}}
     (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     write_rows(run_dir / "train.jsonl", rows)
     now = time.time()
@@ -146,12 +152,25 @@ def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, 
     return run_id
 
 
+def worker_command(workspace: Workspace, run_id: str, launch: dict[str, Any] | None = None) -> list[str]:
+    """The worker's command line: plain python, or `accelerate launch` with a config from assets/accelerate/."""
+    launch = launch or {}
+    command = [sys.executable, "-m"]
+    if launch.get("accelerate_config"):
+        command += ["accelerate.commands.launch", "--config_file", launch["accelerate_config"]]
+        if launch.get("num_processes"):
+            command += ["--num_processes", str(launch["num_processes"])]
+        command += ["-m"]
+    return command + [WORKER_MODULE, str(workspace.root), run_id]
+
+
 def _spawn(workspace: Workspace, run_id: str, run_dir: Path) -> int:
     repo = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p)}
+    launch = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("launch")
     with open(run_dir / "train.log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE, str(workspace.root), run_id],
+            worker_command(workspace, run_id, launch),
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,  # own session: closing the terminal or SSH does not reach it
             cwd=workspace.root, env=env,

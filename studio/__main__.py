@@ -6,10 +6,29 @@ import argparse
 import sys
 from pathlib import Path
 
+SCREENS = ("task", "preview", "samples", "pipeline", "train", "eval")
+
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="sdrl-studio", description="Terminal studio for Synthetic Data RL.")
-    parser.add_argument("workspace", nargs="?", help="workspace folder (default: the demo workspace)")
+    parser = argparse.ArgumentParser(
+        prog="sdrl-studio", description="Terminal studio for Synthetic Data RL."
+    )
+    parser.add_argument(
+        "workspace", nargs="?", help="workspace folder (default: the demo workspace)"
+    )
+    parser.add_argument(
+        "--screen",
+        choices=SCREENS,
+        default="pipeline",
+        help="screen to open on (default: pipeline)",
+    )
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often live views re-read the store (raise it on a slow SSH link; default 1)",
+    )
     args = parser.parse_args(argv)
 
     from engine.errors import SdrlError
@@ -31,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from studio.app import StudioApp
 
-    StudioApp(workspace).run()
+    StudioApp(workspace, start=args.screen, poll_interval=max(0.2, args.poll)).run()
 
 
 if __name__ == "__main__":

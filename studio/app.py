@@ -33,14 +33,18 @@ class StudioApp(App[None]):
     CSS_PATH = Path(__file__).with_name("studio.tcss")
     MODES = {name: _lazy(name) for name in SCREENS_IN_ORDER}
     BINDINGS = [
-        *(Binding(str(i), f"switch_mode('{name}')", name.title(), show=False)
-          for i, name in enumerate(SCREENS_IN_ORDER, start=1)),
+        *(
+            Binding(str(i), f"switch_mode('{name}')", name.title(), show=False)
+            for i, name in enumerate(SCREENS_IN_ORDER, start=1)
+        ),
         Binding("f1", "toggle_keys", "Keys"),
         Binding("f2", "change_theme", "Theme", show=False),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(self, workspace: Workspace, start: str = "pipeline", poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, workspace: Workspace, start: str = "pipeline", poll_interval: float = 1.0
+    ) -> None:
         super().__init__()
         self.workspace = workspace
         self.start_mode = start
@@ -65,17 +69,30 @@ class StudioApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists every key binding of the current screen and the app, plus Textual's own."""
-        yield from super().get_system_commands(screen)
+        builtin = list(super().get_system_commands(screen))
+        yield from builtin
+        titles = {command.title for command in builtin}
         for index, name in enumerate(SCREENS_IN_ORDER, start=1):
-            yield SystemCommand(f"Go to {name.title()}", f"key {index}", partial(self.switch_mode, name))
+            yield SystemCommand(
+                f"Go to {name.title()}", f"key {index}", partial(self.switch_mode, name)
+            )
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or binding.action in seen or binding.action.startswith("switch_mode"):
+            if (
+                not binding.description
+                or binding.action in seen
+                or binding.description in titles
+                or binding.action.startswith("switch_mode")
+            ):
                 continue
             seen.add(binding.action)
             help_text = binding.tooltip or f"key {binding.key_display or key}"
-            yield SystemCommand(binding.description, help_text, partial(self.run_action, binding.action, active.node))
+            yield SystemCommand(
+                binding.description,
+                help_text,
+                partial(self.run_action, binding.action, active.node),
+            )
 
     def show_error(self, error: BaseException) -> None:
         title, hint = describe_error(error)

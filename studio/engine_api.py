@@ -31,7 +31,9 @@ def exists(module: str) -> bool:
 
 def missing_notice(module: str, attr: str) -> str:
     reason = _import_errors.get(module)
-    return f"{module}.{attr} is not available in this build of the engine" + (f" ({reason})" if reason else "")
+    return f"{module}.{attr} is not available in this build of the engine" + (
+        f" ({reason})" if reason else ""
+    )
 
 
 STAGES: dict[str, tuple[str, str]] = {

@@ -19,7 +19,10 @@ def describe_error(error: BaseException) -> tuple[str, str]:
 
     if isinstance(error, SdrlError):
         return error.title, error.hint
-    return f"{type(error).__name__}: {error}", "this is a bug in sdrl; please report it with the steps that led here"
+    return (
+        f"{type(error).__name__}: {error}",
+        "this is a bug in sdrl; please report it with the steps that led here",
+    )
 
 
 class ErrorModal(ModalScreen[None]):
@@ -107,8 +110,12 @@ def side_by_side(left: str, right: str) -> tuple[Text, Text]:
             continue
         old, new = a[i1:i2], b[j1:j2]
         for k in range(max(len(old), len(new))):
-            out_a.append((old[k] if k < len(old) else "") + "\n", "bold red" if k < len(old) else "")
-            out_b.append((new[k] if k < len(new) else "") + "\n", "bold green" if k < len(new) else "")
+            out_a.append(
+                (old[k] if k < len(old) else "") + "\n", "bold red" if k < len(old) else ""
+            )
+            out_b.append(
+                (new[k] if k < len(new) else "") + "\n", "bold green" if k < len(new) else ""
+            )
     return out_a, out_b
 
 

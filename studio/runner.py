@@ -16,7 +16,9 @@ Events = Iterator[Any]
 
 
 class StageRunner:
-    def __init__(self, owner: Widget, on_events: Callable[[list[Any]], None], interval: float = 0.2) -> None:
+    def __init__(
+        self, owner: Widget, on_events: Callable[[list[Any]], None], interval: float = 0.2
+    ) -> None:
         self.owner = owner
         self.on_events = on_events
         self.interval = interval
@@ -46,7 +48,9 @@ class StageRunner:
                 with self._lock:
                     self._buffer.append(event)
 
-        self._worker = self.owner.run_worker(work, name=name, group="stage", thread=True, exit_on_error=False)
+        self._worker = self.owner.run_worker(
+            work, name=name, group="stage", thread=True, exit_on_error=False
+        )
         return True
 
     def stop(self) -> None:

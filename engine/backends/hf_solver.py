@@ -42,13 +42,13 @@ class HFSolver:
         self.tokenizer = load_tokenizer(ref)
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
         try:
-            model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+            model: Any = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
         except (OSError, ValueError) as exc:
             raise ModelError(f"transformers cannot load {folder}: {exc}", "point models.base to a valid HF folder or GGUF") from exc
         clear_quantized_flags(model)
         if adapter is not None:
             model = _with_adapter(model, Path(adapter))
-        self.model = model.to(self.device).eval()
+        self.model: Any = model.to(self.device).eval()
         eos = {self.tokenizer.eos_token_id}
         end_of_turn = self.tokenizer.convert_tokens_to_ids("<end_of_turn>")
         if isinstance(end_of_turn, int) and end_of_turn != self.tokenizer.unk_token_id:

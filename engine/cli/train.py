@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import click
@@ -64,8 +65,12 @@ def _follow(ctx: click.Context, run_id: str) -> None:
 @click.option("--detach", "-d", is_flag=True, help="Return at once; the run goes on in the background.")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a [training] setting, e.g. --set max_steps=5.")
 @click.option("--model", default=None, help="Base model to train (default: models.base of task.toml).")
+@click.option("--accelerate-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Launch with `accelerate launch` and this config (multi-GPU; see docs/scale-out.md).")
+@click.option("--num-processes", type=int, default=None, help="With --accelerate-config: processes (GPUs) to use.")
 @click.pass_context
-def train_cmd(ctx: click.Context, check: bool, detach: bool, settings: tuple[str, ...], model: str | None) -> None:
+def train_cmd(ctx: click.Context, check: bool, detach: bool, settings: tuple[str, ...], model: str | None,
+              accelerate_config: Path | None, num_processes: int | None) -> None:
     """Train a LoRA adapter with GRPO on the latest selection (train split), in its own process."""
     from engine.runs import prepare, start_run
 
@@ -76,7 +81,7 @@ def train_cmd(ctx: click.Context, check: bool, detach: bool, settings: tuple[str
         _print_preflight(pre)
         pre.raise_if_failed()
         return
-    run_id = start_run(ws, overrides, model=model)
+    run_id = start_run(ws, overrides, model=model, accelerate_config=accelerate_config, num_processes=num_processes)
     click.echo(f"started run {run_id} (folder {ws.runs_dir / run_id})")
     if detach:
         click.echo(f"follow it with `sdrl attach {run_id}`, stop it with `sdrl runs stop {run_id}`")

@@ -90,9 +90,8 @@ def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Gene
     instructor: Any = get_instructor(task) if todo else None
     schema = generation_schema(task)
     settings = task.difficulty
-    done = 0
     stopped = False
-    for parent, direction, slot in todo:
+    for done, (parent, direction, slot) in enumerate(todo, 1):
         if ctx.should_stop():
             stopped = True
             break
@@ -124,7 +123,6 @@ def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Gene
                 )
             counts[direction] += 1
             yield ItemDone(STAGE, item_id=cur.lastrowid or slot, detail={"slot": slot, "parent": parent.id, "direction": direction})
-        done += 1
         yield Progress(STAGE, done=done, total=len(todo))
     finished = StageFinished(STAGE, counts=counts, stopped=stopped)
     yield finished

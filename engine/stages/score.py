@@ -8,7 +8,16 @@ from collections.abc import Iterator
 from engine.answers import is_correct, task_checker
 from engine.backends.base import Solver
 from engine.errors import StageError
-from engine.events import Event, ItemDone, ItemFailed, Metric, Progress, StageFinished, StageStarted, Warning
+from engine.events import (
+    Event,
+    ItemDone,
+    ItemFailed,
+    Metric,
+    Progress,
+    StageFinished,
+    StageStarted,
+    Warning,
+)
 from engine.pool import label_checkable, stale
 from engine.selection import histogram, pass_rate
 from engine.stages import StageContext, run_blocking

@@ -10,8 +10,9 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from engine.events import Event, EventLog, ItemDone, Metric, Progress
+from engine.events import Event, ItemDone, Metric, Progress
 from engine.store import Store
+from engine.training.configs import is_main_process
 
 # TRL log key -> our metric name
 METRIC_NAMES = {
@@ -31,7 +32,7 @@ SAMPLES_PER_LOG = 3
 class RunCallback(TrainerCallback):  # type: ignore[misc]
     """Writes every logged step to the store and the event log; asks the trainer to stop (with a checkpoint) when told."""
 
-    def __init__(self, store: Store, run_id: str, run_dir: Path, log: EventLog, *, completions_per_step: int,
+    def __init__(self, store: Store, run_id: str, run_dir: Path, log: Any, *, completions_per_step: int,
                  sample_every: int, should_stop: Callable[[], bool]) -> None:
         self.store = store
         self.run_id = run_id
@@ -46,9 +47,12 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
         self._step_started = time.perf_counter()
         self._step_time = 0.0
         self._last_logged = -1
+        self.main = is_main_process()
 
     # -- helpers ---------------------------------------------------------------
     def emit(self, event: Event) -> None:
+        if not self.main:
+            return
         if self.folder_lost or not self.run_dir.is_dir():
             self.folder_lost = True
             return
@@ -59,6 +63,8 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
 
     # -- trainer hooks -----------------------------------------------------------
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if not self.main:
+            return
         with self.store.transaction() as conn:
             conn.execute("UPDATE runs SET total_steps=?, updated_at=? WHERE id=?", (self._total(state), time.time(), self.run_id))
 
@@ -71,10 +77,21 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
             self.folder_lost = True
             control.should_training_stop = True
             control.should_save = False
-        elif self.should_stop():
+        elif self._stop_everywhere():
             self.stopped = True
             control.should_save = True  # a checkpoint at the stop step, so resume continues exactly here
             control.should_training_stop = True
+
+    def _stop_everywhere(self) -> bool:
+        """Every process must stop at the same step (DDP would hang otherwise): the decision is reduced across ranks."""
+        wanted = self.should_stop()
+        accelerator = getattr(self.trainer, "accelerator", None)
+        if accelerator is None or accelerator.num_processes <= 1:
+            return wanted
+        import torch
+
+        flag = torch.tensor([1.0 if wanted else 0.0], device=accelerator.device)
+        return bool(accelerator.reduce(flag, reduction="sum").item() > 0)
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.emit(ItemDone("train", item_id=f"checkpoint-{state.global_step}", detail={"kind": "checkpoint", "step": state.global_step}))
@@ -82,7 +99,7 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         logs = logs or {}
         step = int(state.global_step)
-        if "reward" not in logs or step == self._last_logged:
+        if not self.main or "reward" not in logs or step == self._last_logged:
             return  # the end-of-training summary, not a step
         self._last_logged = step
         values = {ours: float(logs[theirs]) for theirs, ours in METRIC_NAMES.items() if logs.get(theirs) is not None}

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
 from engine.config import TrainingSettings
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a multi-process launch (accelerate/torchrun), or a plain single process."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def has_gpu() -> bool:
@@ -45,7 +51,11 @@ def build_configs(settings: TrainingSettings, output_dir: Path, *, gpu: bool | N
     if gpu:
         gpu_args = {"use_cpu": False, "bf16": True}
         if settings.use_vllm:
-            gpu_args.update(use_vllm=True, vllm_mode="colocate", vllm_gpu_memory_utilization=0.3)
+            gpu_args.update(use_vllm=True, vllm_mode=settings.vllm_mode)
+            if settings.vllm_mode == "colocate":
+                gpu_args.update(vllm_gpu_memory_utilization=settings.vllm_gpu_memory_utilization)
+            else:
+                gpu_args.update(vllm_server_host=settings.vllm_server_host, vllm_server_port=settings.vllm_server_port)
     grpo = GRPOConfig(
         output_dir=str(output_dir),
         per_device_train_batch_size=group,

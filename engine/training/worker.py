@@ -20,7 +20,7 @@ from engine.errors import RunError, SdrlError
 from engine.events import EventLog, StageFinished, StageStarted, Warning
 from engine.prompting import solve_messages
 from engine.store import Store
-from engine.training.configs import build_configs, has_gpu
+from engine.training.configs import build_configs, has_gpu, is_main_process
 from engine.training.data import read_rows
 from engine.training.rewards import reward_funcs
 
@@ -71,7 +71,16 @@ def build_trainer(task: TaskDefinition, model_spec: str, rows: list[dict[str, An
     )
 
 
+class _NullLog:
+    """The event log of ranks other than 0 in a multi-process launch: they write nothing."""
+
+    def append(self, event: Any) -> None:
+        return None
+
+
 def _set_status(store: Store, run_id: str, status: str, message: str = "", **extra: Any) -> None:
+    if not is_main_process():
+        return  # in a multi-process launch only rank 0 keeps the books
     sets = ", ".join(f"{k}=?" for k in extra)
     with store.transaction() as conn:
         conn.execute(
@@ -96,7 +105,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    log = EventLog(run_dir / "events.jsonl")
+    log = EventLog(run_dir / "events.jsonl") if is_main_process() else _NullLog()
     _set_status(store, run_id, "running", pid=os.getpid())
     callback = None
     try:
@@ -135,7 +144,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         return 1
 
 
-def _fail(store: Store, run_id: str, run_dir: Path, log: EventLog, title: str, hint: str) -> None:
+def _fail(store: Store, run_id: str, run_dir: Path, log: Any, title: str, hint: str) -> None:
     _set_status(store, run_id, "failed", f"{title}\n  fix: {hint}" if hint else title)
     if run_dir.is_dir():
         log.append(Warning("train", message=title, hint=hint))

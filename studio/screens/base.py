@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from textual import events, on
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -67,7 +68,8 @@ class StudioScreen(Screen[None]):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
-    def _on_mount(self) -> None:
+    @on(events.Mount)
+    def _after_mount(self) -> None:
         self.call_after_refresh(self._painted)
 
     def _painted(self) -> None:

@@ -19,8 +19,10 @@ def pair_evals(evals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per benchmark and model: the newest base eval (no adapter) and the newest trained one."""
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for e in evals:  # in id order, so later ones replace earlier ones
-        slot = pairs.setdefault((e["benchmark"], e["model"]), {"benchmark": e["benchmark"], "model": e["model"],
-                                                               "base": None, "trained": None})
+        slot = pairs.setdefault(
+            (e["benchmark"], e["model"]),
+            {"benchmark": e["benchmark"], "model": e["model"], "base": None, "trained": None},
+        )
         slot["trained" if e["adapter"] else "base"] = e
     return list(pairs.values())
 
@@ -62,7 +64,8 @@ class EvalScreen(StudioScreen):
             table.add_row(p["benchmark"], _acc(p["base"]), _acc(p["trained"]), change, key=str(i))
         if not self.pairs:
             self.query_one("#eval-detail", Static).update(
-                "[dim]no evaluations yet: run `sdrl eval` for the base model and a trained run[/]")
+                "[dim]no evaluations yet: run `sdrl eval` for the base model and a trained run[/]"
+            )
         else:
             self.show_items(0)
 
@@ -74,15 +77,24 @@ class EvalScreen(StudioScreen):
         pair = self.pairs[index]
         detail = self.query_one("#eval-detail", Static)
         if not (pair["base"] and pair["trained"]):
-            detail.update(f"[b]{escape(pair['benchmark'])}[/]: needs both a base and a trained evaluation to compare items")
+            detail.update(
+                f"[b]{escape(pair['benchmark'])}[/]: needs both a base and a trained evaluation to compare items"
+            )
             return
         diff = queries.eval_comparison(self.store, pair["base"]["id"], pair["trained"]["id"])
-        lines = [f"[b]{escape(pair['benchmark'])}[/]  fixed [green]{len(diff['fixed'])}[/] · broken [red]{len(diff['broken'])}[/]"]
-        for title, colour, items in (("fixed", "green", diff["fixed"]), ("broken", "red", diff["broken"])):
+        lines = [
+            f"[b]{escape(pair['benchmark'])}[/]  fixed [green]{len(diff['fixed'])}[/] · broken [red]{len(diff['broken'])}[/]"
+        ]
+        for title, colour, items in (
+            ("fixed", "green", diff["fixed"]),
+            ("broken", "red", diff["broken"]),
+        ):
             for item in items[:50]:
-                lines.append(f"[{colour}]{title}[/] #{item['idx']} gold {escape(item['gold'])} · base "
-                             f"{escape(str(item['base_answer']))} → trained {escape(str(item['trained_answer']))}: "
-                             f"[dim]{escape(' '.join(item['question'].split())[:120])}[/]")
+                lines.append(
+                    f"[{colour}]{title}[/] #{item['idx']} gold {escape(item['gold'])} · base "
+                    f"{escape(str(item['base_answer']))} → trained {escape(str(item['trained_answer']))}: "
+                    f"[dim]{escape(' '.join(item['question'].split())[:120])}[/]"
+                )
         detail.update("\n".join(lines))
 
     def current_index(self) -> int | None:

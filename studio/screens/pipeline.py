@@ -15,8 +15,8 @@ from textual.worker import WorkerState
 
 from engine import queries
 from engine.errors import SdrlError
-from engine.workspace import Workspace
 from engine.events import ItemFailed, Progress, StageFinished, StageStarted, Warning
+from engine.workspace import Workspace
 from studio.engine_api import STAGES, exists, missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.runner import StageRunner
@@ -74,7 +74,9 @@ class PipelineScreen(StudioScreen):
 
     def on_mount(self) -> None:
         self.runner.attach()
-        self.query_one(ProgressBar).display = False  # an idle bar would animate (and never settle in a snapshot)
+        self.query_one(
+            ProgressBar
+        ).display = False  # an idle bar would animate (and never settle in a snapshot)
         try:
             selection = self.workspace.task().selection
             self.rule, self.m = selection.rule, selection.m
@@ -82,7 +84,9 @@ class PipelineScreen(StudioScreen):
             self.validation_share, self.seed = selection.validation_share, selection.seed
         except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
             pass
-        self.set_timer(0.25, self.refresh_counts)  # after the first paint: a big pool must not delay it
+        self.set_timer(
+            0.25, self.refresh_counts
+        )  # after the first paint: a big pool must not delay it
         self.set_interval(self.studio.poll_interval, self._poll)
         self.query_one("#stages", OptionList).focus()
 
@@ -107,17 +111,44 @@ class PipelineScreen(StudioScreen):
                     status: dict[str, Any] | None = workspace_status(workspace)
                 except SdrlError:
                     status = None  # an invalid task.toml is reported on the Task screen
+                compute_stats = optional("engine.stats", "compute_stats")
+                if compute_stats is not None:
+                    stats = compute_stats(workspace.store, rid)
+                    rewrites = stats["rewrites"]
+                    return {
+                        "status": status,
+                        "pool": queries.scored_pool(workspace.store, rid, stats["model"]),
+                        "counts": {
+                            **stats["probe"],
+                            "harder": rewrites["harder"]["produced"],
+                            "easier": rewrites["easier"]["produced"],
+                        },
+                        "before": stats["pass_rate"]["before_adaptation"],
+                        "after": stats["pass_rate"]["after_adaptation"],
+                    }
                 pool = queries.scored_pool(workspace.store, rid)
-                return {"status": status, "pool": pool, "counts": queries.adaptation_counts(workspace.store, rid),
-                        "before": queries.pass_rate_histogram([p["pass_rate"] for p in pool if p["origin"] == "initial"]),
-                        "after": queries.pass_rate_histogram([p["pass_rate"] for p in pool])}
+                return {
+                    "status": status,
+                    "pool": pool,
+                    "counts": queries.adaptation_counts(workspace.store, rid),
+                    "before": queries.pass_rate_histogram(
+                        [p["pass_rate"] for p in pool if p["origin"] == "initial"]
+                    ),
+                    "after": queries.pass_rate_histogram([p["pass_rate"] for p in pool]),
+                }
             finally:
                 workspace.close()
 
-        self.run_worker(load, name="views", group="views", exclusive=True, thread=True, exit_on_error=False)
+        self.run_worker(
+            load, name="views", group="views", exclusive=True, thread=True, exit_on_error=False
+        )
 
     def worker_finished(self, worker: Any) -> None:
-        if worker.name == "views" and worker.state == WorkerState.SUCCESS and worker.result is not None:
+        if (
+            worker.name == "views"
+            and worker.state == WorkerState.SUCCESS
+            and worker.result is not None
+        ):
             self.show_views(worker.result)
 
     def show_views(self, views: dict[str, Any]) -> None:
@@ -127,10 +158,21 @@ class PipelineScreen(StudioScreen):
             for name in STAGES:
                 counts = stages.get(name if name != "adapt" else "probe", {})
                 if name == "adapt":
-                    counts = {k: v for k, v in stages["generate"].items() if k in ("origin_harder", "origin_easier")}
-                summary = ", ".join(f"{k.removeprefix('origin_')} {v}" for k, v in counts.items() if not isinstance(v, str))
+                    counts = {
+                        k: v
+                        for k, v in stages["generate"].items()
+                        if k in ("origin_harder", "origin_easier")
+                    }
+                summary = ", ".join(
+                    f"{k.removeprefix('origin_')} {v}"
+                    for k, v in counts.items()
+                    if not isinstance(v, str)
+                )
                 available = exists(STAGES[name][0])
-                options.replace_option_prompt(name, f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"))
+                options.replace_option_prompt(
+                    name,
+                    f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"),
+                )
         self.pool = views["pool"]
         self.query_one("#hist-before", Histogram).counts = tuple(views["before"])
         self.query_one("#hist-after", Histogram).counts = tuple(views["after"])
@@ -139,7 +181,9 @@ class PipelineScreen(StudioScreen):
         self.update_band()
 
     def update_band(self) -> None:
-        train, val = preview_selection(self.pool, self.rule, self.band, self.m, self.validation_share, self.seed)
+        train, val = preview_selection(
+            self.pool, self.rule, self.band, self.m, self.validation_share, self.seed
+        )
         band = self.band if self.rule == "band" else None
         for hist in self.query(Histogram):
             hist.band = band
@@ -150,7 +194,8 @@ class PipelineScreen(StudioScreen):
             f"scored {len(self.pool)} · would select [b]{train + val}[/]\n(train {train}, val {val}; M={self.m})\n"
             f"[b]adaptation[/] solved {c.get('solved', 0)} · unsolved {c.get('unsolved', 0)}\n"
             f"harder {c.get('harder', 0)} · easier {c.get('easier', 0)} produced\n"
-            "c saves the selection")
+            "c saves the selection"
+        )
         self.selected_count = train + val
 
     # -- band ---------------------------------------------------------------------------------
@@ -164,7 +209,9 @@ class PipelineScreen(StudioScreen):
         self.update_band()
 
     def action_cycle_rule(self) -> None:
-        self.rule = RULES[(RULES.index(self.rule) + 1) % len(RULES)] if self.rule in RULES else RULES[0]
+        self.rule = (
+            RULES[(RULES.index(self.rule) + 1) % len(RULES)] if self.rule in RULES else RULES[0]
+        )
         self.update_band()
 
     @reports_errors
@@ -173,9 +220,13 @@ class PipelineScreen(StudioScreen):
             if ok:
                 self._start("select", rule=self.rule, band=self.band, m=self.m)
 
-        self.app.push_screen(ConfirmModal(
-            f"Save a selection: rule {self.rule}, band {self.band[0]:.2f}–{self.band[1]:.2f}, "
-            f"{self.selected_count} samples? Training uses the newest selection."), save)
+        self.app.push_screen(
+            ConfirmModal(
+                f"Save a selection: rule {self.rule}, band {self.band[0]:.2f}–{self.band[1]:.2f}, "
+                f"{self.selected_count} samples? Training uses the newest selection."
+            ),
+            save,
+        )
 
     # -- stages -------------------------------------------------------------------------------
     @reports_errors
@@ -214,7 +265,9 @@ class PipelineScreen(StudioScreen):
     def action_stop(self) -> None:
         if self.runner.running:
             self.runner.stop()
-            self.query_one("#stage-info", Static).update(f"{self.runner.name}: stopping after the current item…")
+            self.query_one("#stage-info", Static).update(
+                f"{self.runner.name}: stopping after the current item…"
+            )
 
     def on_stage_events(self, events: list[Any]) -> None:
         info = self.query_one("#stage-info", Static)
@@ -226,7 +279,9 @@ class PipelineScreen(StudioScreen):
                 bar.display = True
                 bar.update(total=event.total, progress=0)
             elif isinstance(event, Warning):
-                self.notify(event.message + (f"\n{event.hint}" if event.hint else ""), severity="warning")
+                self.notify(
+                    event.message + (f"\n{event.hint}" if event.hint else ""), severity="warning"
+                )
         if last_progress is not None:
             now = time.monotonic()
             if self._rate_start is None:
@@ -235,13 +290,17 @@ class PipelineScreen(StudioScreen):
             rate = (last_progress.done - d0) / (now - t0) if now > t0 else 0.0
             bar.display = True
             bar.update(total=last_progress.total, progress=last_progress.done)
-            info.update(f"{last_progress.stage}: {last_progress.done}/{last_progress.total or '?'} "
-                        f"{last_progress.unit} · {rate:.2f}/s · {eta_text(last_progress.done, last_progress.total, rate)}"
-                        + (f" · {failed} failed" if failed else ""))
+            info.update(
+                f"{last_progress.stage}: {last_progress.done}/{last_progress.total or '?'} "
+                f"{last_progress.unit} · {rate:.2f}/s · {eta_text(last_progress.done, last_progress.total, rate)}"
+                + (f" · {failed} failed" if failed else "")
+            )
         finished = next((e for e in events if isinstance(e, StageFinished)), None)
         if finished is not None:
             counts = ", ".join(f"{k} {v}" for k, v in finished.counts.items())
-            info.update(f"{finished.stage}: {'stopped' if finished.stopped else 'finished'} · {counts}")
+            info.update(
+                f"{finished.stage}: {'stopped' if finished.stopped else 'finished'} · {counts}"
+            )
         # the pool query reads every scored sample: at most every two seconds while a stage runs
         now = time.monotonic()
         if finished is not None or (last_progress is not None and now - self._pool_refreshed > 2.0):

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
-from engine.events import ItemDone, ItemFailed, StageFinished, Token
+from engine.events import ItemDone, ItemFailed, Progress, StageFinished, Token
 from studio.engine_api import missing_notice, optional
 from studio.runner import StageRunner
 from studio.screens.base import StudioScreen, reports_errors
@@ -45,7 +45,8 @@ class PreviewCard(Vertical):
         self.result = detail
         self.state = "done"
         self.qa.update(
-            f"[b]Q[/] {escape(str(detail.get('input', '')))}\n[b]A[/] {escape(str(detail.get('output', '')))}")
+            f"[b]Q[/] {escape(str(detail.get('input', '')))}\n[b]A[/] {escape(str(detail.get('output', '')))}"
+        )
         self.passage.update(escape(str(detail.get("passage", ""))[:500]))
 
     def fail(self, reason: str) -> None:
@@ -80,13 +81,18 @@ class PreviewScreen(StudioScreen):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="preview-bar"):
             yield Input("3", id="preview-k", type="integer", compact=True)
-            yield Static("g generates K questions from the instructor with the current task", id="preview-status")
+            yield Static(
+                "g generates K questions from the instructor with the current task",
+                id="preview-status",
+            )
         yield VerticalScroll(id="previews")
 
     def on_mount(self) -> None:
         self.runner.attach()
         if optional(*PREVIEW) is None:
-            self.query_one("#preview-status", Static).update(f"[yellow]{missing_notice(*PREVIEW)}[/]")
+            self.query_one("#preview-status", Static).update(
+                f"[yellow]{missing_notice(*PREVIEW)}[/]"
+            )
 
     def action_edit_k(self) -> None:
         self.query_one("#preview-k", Input).focus()
@@ -114,7 +120,9 @@ class PreviewScreen(StudioScreen):
             from engine.stages import StageContext
             from engine.workspace import Workspace
 
-            workspace = Workspace(root)  # its own connection: the UI thread keeps reading through the other
+            workspace = Workspace(
+                root
+            )  # its own connection: the UI thread keeps reading through the other
             try:
                 # opening the context records an edited task.toml as a revision first: a preview shows its effect
                 yield from fn(StageContext.open(workspace, should_stop), k)
@@ -122,7 +130,9 @@ class PreviewScreen(StudioScreen):
                 workspace.close()
 
         if self.runner.start("preview", events):
-            self.query_one("#preview-status", Static).update(f"writing {k} question{'s' * (k > 1)}…")
+            self.query_one("#preview-status", Static).update(
+                f"writing {k} question{'s' * (k > 1)}…"
+            )
 
     def action_stop(self) -> None:
         self.runner.stop()
@@ -139,6 +149,12 @@ class PreviewScreen(StudioScreen):
         # tokens of one drain are joined per item: one repaint per card per tick, however fast the model
         pending: dict[Any, list[str]] = {}
         for event in events:
+            if event.stage != "preview":  # the corpus is indexed first on a fresh workspace
+                if isinstance(event, Progress):
+                    self.query_one("#preview-status", Static).update(
+                        f"{event.stage}: {event.done}/{event.total or '?'} {event.unit} (first run prepares the corpus)"
+                    )
+                continue
             if isinstance(event, Token):
                 pending.setdefault(event.item_id, []).append(event.text)
             elif isinstance(event, ItemDone | ItemFailed):
@@ -151,7 +167,9 @@ class PreviewScreen(StudioScreen):
                     card.fail(event.reason)
             elif isinstance(event, StageFinished):
                 done = sum(c.state == "done" for c in self.cards.values())
-                self.query_one("#preview-status", Static).update(f"{done} previewed · y keeps, x discards")
+                self.query_one("#preview-status", Static).update(
+                    f"{done} previewed · y keeps, x discards"
+                )
         for item_id, parts in pending.items():
             self._card(item_id).add_text("".join(parts))
 

@@ -15,8 +15,16 @@ from studio.modals import ConfirmModal, EditSampleModal
 from studio.screens.base import StudioScreen, reports_errors
 from studio.widgets.virtual_table import Column, TableHeader, VirtualTable
 
-STATUS_STYLES = {"accepted": "green", "pinned": "bold cyan", "rejected": "red", "edited": "yellow",
-                 "unlabelable": "dim", "duplicate": "dim", "contaminated": "magenta", "pending": "dim"}
+STATUS_STYLES = {
+    "accepted": "green",
+    "pinned": "bold cyan",
+    "rejected": "red",
+    "edited": "yellow",
+    "unlabelable": "dim",
+    "duplicate": "dim",
+    "contaminated": "magenta",
+    "pending": "dim",
+}
 
 
 def _pct(value: float | None) -> str:
@@ -62,8 +70,9 @@ class SamplesScreen(StudioScreen):
         with Horizontal(id="sample-bar"):
             yield Input(placeholder="/ search question or label", id="search")
             yield Static(id="sample-info")
-        yield TableHeader(id="sample-header")
-        yield VirtualTable(COLUMNS, self._fetch, self._count, id="samples")
+        header = TableHeader(id="sample-header")
+        yield header
+        yield VirtualTable(COLUMNS, self._fetch, self._count, header=header, id="samples")
         with VerticalScroll(id="sample-detail"):
             yield Static(id="detail")
 
@@ -74,9 +83,6 @@ class SamplesScreen(StudioScreen):
 
     def on_screen_resume(self) -> None:
         self.table.reload()
-
-    def on_resize(self) -> None:
-        self._update_info()
 
     def _low_agreement(self) -> float:
         try:
@@ -93,7 +99,7 @@ class SamplesScreen(StudioScreen):
         if self._ids is None:
             ids = queries.page_ids(self.store, rid, offset, limit, self.query_state.descending)
         else:
-            ids = self._ids[offset:offset + limit]
+            ids = self._ids[offset : offset + limit]
         return queries.sample_rows(self.store, rid, ids)
 
     def _count(self) -> int:
@@ -111,8 +117,9 @@ class SamplesScreen(StudioScreen):
         arrow = "▼" if q.descending else "▲"
         marked = f" · {len(table.marked)} marked" if table.marked else ""
         self.query_one("#sample-info", Static).update(
-            f"{table.total:,} rows · filter [b]{q.status}[/] · sort [b]{q.sort}[/] {arrow}{marked}")
-        self.query_one(TableHeader).show(COLUMNS, table.size.width or self.size.width, q.sort, q.descending)
+            f"{table.total:,} rows · filter [b]{q.status}[/] · sort [b]{q.sort}[/] {arrow}{marked}"
+        )
+        table.show_header(q.sort, q.descending)
 
     def _requery(self, **changes: object) -> None:
         from dataclasses import replace
@@ -137,18 +144,24 @@ class SamplesScreen(StudioScreen):
         d = queries.sample_detail(self.store, row.id)
         if d is None:
             return
-        lines = [f"[b]#{row.id}[/] {row.origin} · {row.status} · label [b]{escape(row.label or '-')}[/] · "
-                 f"agreement {_pct(row.agreement)} · pass rate {_pct(row.pass_rate)}",
-                 escape(row.question)]
+        lines = [
+            f"[b]#{row.id}[/] {row.origin} · {row.status} · label [b]{escape(row.label or '-')}[/] · "
+            f"agreement {_pct(row.agreement)} · pass rate {_pct(row.pass_rate)}",
+            escape(row.question),
+        ]
         if d.votes:
             lines.append("[b]votes[/] " + " ".join(escape(v["answer"] or "∅") for v in d.votes))
         if d.probe:
-            lines.append(f"[b]probe[/] {'solved' if d.probe['correct'] else 'unsolved'} ({escape(d.probe['answer'] or '∅')})")
+            lines.append(
+                f"[b]probe[/] {'solved' if d.probe['correct'] else 'unsolved'} ({escape(d.probe['answer'] or '∅')})"
+            )
         if d.rollouts:
             marks = "".join("[green]✓[/]" if r["correct"] else "[red]✗[/]" for r in d.rollouts)
             lines.append(f"[b]rollouts[/] {marks}")
             first = d.rollouts[0]
-            lines.append(f"[dim]rollout 0 → {escape(first['answer'] or '∅')}: {escape(first['text'][:300])}[/]")
+            lines.append(
+                f"[dim]rollout 0 → {escape(first['answer'] or '∅')}: {escape(first['text'][:300])}[/]"
+            )
         if d.passage:
             lines.append(f"[b]passage[/] [dim]{escape(d.passage[:600])}[/]")
         if d.decisions:

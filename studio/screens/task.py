@@ -60,15 +60,26 @@ class TaskScreen(StudioScreen):
         with TabbedContent(id="task-tabs"):
             with TabPane("Definition", id="tab-definition"), VerticalScroll(id="task-form"):
                 yield Label("answer type", classes="field-label")
-                yield Select([(t, t) for t in ANSWER_TYPES], id="answer_type", allow_blank=False, compact=True)
+                yield Select(
+                    [(t, t) for t in ANSWER_TYPES],
+                    id="answer_type",
+                    allow_blank=False,
+                    compact=True,
+                )
                 for name in TEXT_FIELDS:
                     yield Label(name.replace("_", " "), classes="field-label")
                     yield TextArea(id=name, soft_wrap=True, compact=True)
             with TabPane("Demos", id="tab-demos"):
-                yield Label("demonstrations as TOML [[demos]] tables (input = ..., output = ...)", classes="field-label")
+                yield Label(
+                    "demonstrations as TOML [[demos]] tables (input = ..., output = ...)",
+                    classes="field-label",
+                )
                 yield TextArea(id="demos", compact=True)
             with TabPane("History", id="tab-history"):
-                yield Label("m marks a revision, d diffs it against the highlighted one (or the previous)", classes="field-label")
+                yield Label(
+                    "m marks a revision, d diffs it against the highlighted one (or the previous)",
+                    classes="field-label",
+                )
                 yield DataTable(id="revisions", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="task-save-bar"):
             yield Input(placeholder="revision message (optional), then ctrl+s", id="message")
@@ -84,17 +95,24 @@ class TaskScreen(StudioScreen):
         try:
             self.loaded = tomllib.loads(self.workspace.task_file.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            self.studio.show_error(ConfigError(f"cannot read {self.workspace.task_file}: {exc}",
-                                               "fix the file by hand or restore a revision with `sdrl task show -r N`"))
+            self.studio.show_error(
+                ConfigError(
+                    f"cannot read {self.workspace.task_file}: {exc}",
+                    "fix the file by hand or restore a revision with `sdrl task show -r N`",
+                )
+            )
             self.loaded = {}
         for name in TEXT_FIELDS:
-            self.query_one(f"#{name}", TextArea).load_text(str(self.loaded.get(name, "")).strip("\n"))
+            self.query_one(f"#{name}", TextArea).load_text(
+                str(self.loaded.get(name, "")).strip("\n")
+            )
         answer_type = self.loaded.get("answer_type")
         if answer_type in ANSWER_TYPES:
             self.query_one("#answer_type", Select).value = answer_type
         demos = self.loaded.get("demos", [])
         self.query_one("#demos", TextArea).load_text(
-            tomli_w.dumps({"demos": demos}, multiline_strings=True) if demos else "")
+            tomli_w.dumps({"demos": demos}, multiline_strings=True) if demos else ""
+        )
         self._load_history()
 
     def _load_history(self) -> None:
@@ -103,7 +121,9 @@ class TaskScreen(StudioScreen):
         for rev in reversed(self.store.revisions()):
             mark = "*" if rev.id == self.marked_revision else " "
             when = datetime.fromtimestamp(rev.created_at).strftime("%Y-%m-%d %H:%M")
-            table.add_row(f"{mark}{rev.id}", when, rev.message, rev.content_hash[:8], key=str(rev.id))
+            table.add_row(
+                f"{mark}{rev.id}", when, rev.message, rev.content_hash[:8], key=str(rev.id)
+            )
         latest = self.store.latest_revision()
         self.query_one("#task-status", Static).update(f"revision {latest.id if latest else '-'}")
 
@@ -118,8 +138,10 @@ class TaskScreen(StudioScreen):
         try:
             data["demos"] = tomllib.loads(demos_text).get("demos", [])
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"the demos are not valid TOML: {exc}",
-                              "write each demo as a [[demos]] table with input = \"...\" and output = \"...\"") from exc
+            raise ConfigError(
+                f"the demos are not valid TOML: {exc}",
+                'write each demo as a [[demos]] table with input = "..." and output = "..."',
+            ) from exc
         return data
 
     def action_save(self) -> None:
@@ -167,12 +189,21 @@ class TaskScreen(StudioScreen):
         if current is None:
             return
         other = self.marked_revision if self.marked_revision not in (None, current) else current - 1
-        left, right = self.store.revision(min(other, current)), self.store.revision(max(other, current))
+        left, right = (
+            self.store.revision(min(other, current)),
+            self.store.revision(max(other, current)),
+        )
         if left is None or right is None or left.id == right.id:
             self.notify("need two revisions to compare", severity="warning")
             return
-        self.app.push_screen(DiffModal(f"revision {left.id} {escape(left.message)}", left.content,
-                                       f"revision {right.id} {escape(right.message)}", right.content))
+        self.app.push_screen(
+            DiffModal(
+                f"revision {left.id} {escape(left.message)}",
+                left.content,
+                f"revision {right.id} {escape(right.message)}",
+                right.content,
+            )
+        )
 
 
 def _normalised(data: dict[str, Any]) -> dict[str, Any]:

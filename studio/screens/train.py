@@ -22,9 +22,22 @@ from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.screens.base import StudioScreen, reports_errors
 
-SETTINGS = ("learning_rate", "max_steps", "group_size", "prompts_per_step", "lora_rank", "kl_coef", "epochs")
-CURVES = (("reward_mean", "reward"), ("kl", "KL"), ("loss", "loss"), ("completion_length", "length"),
-          ("zero_std_share", "zero-var"))
+SETTINGS = (
+    "learning_rate",
+    "max_steps",
+    "group_size",
+    "prompts_per_step",
+    "lora_rank",
+    "kl_coef",
+    "epochs",
+)
+CURVES = (
+    ("reward_mean", "reward"),
+    ("kl", "KL"),
+    ("loss", "loss"),
+    ("completion_length", "length"),
+    ("zero_std_share", "zero-var"),
+)
 
 
 def parse_settings(values: dict[str, str], base: TrainingSettings) -> dict[str, Any]:
@@ -40,7 +53,9 @@ def parse_settings(values: dict[str, str], base: TrainingSettings) -> dict[str, 
         settings = TrainingSettings.model_validate({**base.model_dump(), **overrides})
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid training setting ({problems})", "correct the highlighted field") from exc
+        raise ConfigError(
+            f"invalid training setting ({problems})", "correct the highlighted field"
+        ) from exc
     return {name: getattr(settings, name) for name in values}
 
 
@@ -77,11 +92,15 @@ class TrainScreen(StudioScreen):
                     yield Static(id="preflight")
                 yield DataTable(id="runs", cursor_type="row")
             with Vertical(id="dashboard"):
-                yield Static("no run attached: pick one in the list and press a (enter)", id="run-info")
+                yield Static(
+                    "no run attached: pick one in the list and press a (enter)", id="run-info"
+                )
                 with VerticalScroll(id="curves"):
                     for key, title in CURVES:
                         with Horizontal(classes="curve"):
-                            yield Static(f"[b]{title}[/] -", id=f"label-{key}", classes="curve-label")
+                            yield Static(
+                                f"[b]{title}[/] -", id=f"label-{key}", classes="curve-label"
+                            )
                             yield Sparkline([], id=f"curve-{key}", summary_function=max)
                 yield Static(id="completions")
 
@@ -185,8 +204,14 @@ class TrainScreen(StudioScreen):
 
     def refresh_runs(self) -> None:
         list_runs = optional("engine.runs", "list_runs")
-        rows = ([(r.id, r.status, r.step, r.total_steps) for r in list_runs(self.store)] if list_runs
-                else [(r["id"], r["status"], r["step"], r["total_steps"]) for r in queries.runs(self.store)])
+        rows = (
+            [(r.id, r.status, r.step, r.total_steps) for r in list_runs(self.store)]
+            if list_runs
+            else [
+                (r["id"], r["status"], r["step"], r["total_steps"])
+                for r in queries.runs(self.store)
+            ]
+        )
         if tuple(rows) == self._runs_seen:
             return
         self._runs_seen = tuple(rows)
@@ -218,7 +243,10 @@ class TrainScreen(StudioScreen):
         run_id = self.run_id or self._highlighted_run()
         fn = optional("engine.runs", fn_name)
         if run_id is None or fn is None:
-            self.notify(missing_notice("engine.runs", fn_name) if fn is None else "no run selected", severity="warning")
+            self.notify(
+                missing_notice("engine.runs", fn_name) if fn is None else "no run selected",
+                severity="warning",
+            )
             return
         root = self.workspace.root
 
@@ -237,7 +265,9 @@ class TrainScreen(StudioScreen):
 
     @reports_errors
     def action_stop_run(self) -> None:
-        self._confirm_then("Stop run {run_id}? It saves a checkpoint and can be resumed.", "stop_run")
+        self._confirm_then(
+            "Stop run {run_id}? It saves a checkpoint and can be resumed.", "stop_run"
+        )
 
     @reports_errors
     def action_resume_run(self) -> None:
@@ -252,10 +282,14 @@ class TrainScreen(StudioScreen):
         run = queries.run(self.store, self.run_id)
         if run is None:
             return
-        new, self._after_rowid = queries.run_metrics_since(self.store, self.run_id, self._after_rowid)
+        new, self._after_rowid = queries.run_metrics_since(
+            self.store, self.run_id, self._after_rowid
+        )
         for _step, name, value in new:
             self.series.setdefault(name, []).append(value)
-        events, self._log_offset = EventLog(Path(run["folder"]) / "events.jsonl").read(self._log_offset)
+        events, self._log_offset = EventLog(Path(run["folder"]) / "events.jsonl").read(
+            self._log_offset
+        )
         for event in events:
             if isinstance(event, ItemDone) and event.detail.get("kind") == "sample":
                 self.samples = (self.samples + [event.detail])[-3:]
@@ -265,7 +299,9 @@ class TrainScreen(StudioScreen):
                 self.refresh_runs()
         self.query_one("#run-info", Static).update(
             f"[b]{run['id']}[/] {run['status']} · step {run['step']}/{run['total_steps'] or '?'} · "
-            f"{escape(run['base_model'])}" + (f"\n[dim]{escape(run['message'])}[/]" if run["message"] else ""))
+            f"{escape(run['base_model'])}"
+            + (f"\n[dim]{escape(run['message'])}[/]" if run["message"] else "")
+        )
         if new:
             for key, title in CURVES:
                 values = self.series.get(key, [])
@@ -276,8 +312,12 @@ class TrainScreen(StudioScreen):
             lines = []
             for s in self.samples:
                 reward = sum(v for v in s.get("rewards", {}).values() if v is not None)
-                lines.append(f"[b]step {s.get('step')} reward {reward:.2f}[/] {escape(' '.join(str(s.get('completion', '')).split())[:160])}")
-            self.query_one("#completions", Static).update("\n".join(lines) or "[dim]no sampled completions yet[/]")
+                lines.append(
+                    f"[b]step {s.get('step')} reward {reward:.2f}[/] {escape(' '.join(str(s.get('completion', '')).split())[:160])}"
+                )
+            self.query_one("#completions", Static).update(
+                "\n".join(lines) or "[dim]no sampled completions yet[/]"
+            )
 
 
 SCREEN = TrainScreen

@@ -31,7 +31,7 @@ class Histogram(Widget):
         step = max(1, -(-bins // rows))  # merge bins when the widget is short
         band_style = self.get_component_rich_style("histogram--band")
         for start in range(0, bins, step):
-            n = sum(counts[start:start + step])
+            n = sum(counts[start : start + step])
             lo, hi = start / bins, min(bins, start + step) / bins
             in_band = self.band is not None and self.band[0] <= (lo + hi) / 2 <= self.band[1]
             bar = "█" * round(width * n / (peak * step)) if n else ""

@@ -46,7 +46,9 @@ def fit(text: str, width: int, right: bool = False) -> str:
 class TableHeader(Static):
     """The column titles, laid out with the same widths as the table below."""
 
-    def show(self, columns: Sequence[Column], width: int, sort: str = "", descending: bool = False) -> None:
+    def show(
+        self, columns: Sequence[Column], width: int, sort: str = "", descending: bool = False
+    ) -> None:
         widths = column_widths(columns, width)
         cells = []
         for column, w in zip(columns, widths, strict=True):
@@ -80,9 +82,18 @@ class VirtualTable(ScrollView, can_focus=True):
             self.table = table
             self.row = row
 
-    def __init__(self, columns: Sequence[Column], fetch: Callable[[int, int], list[Any]],
-                 count: Callable[[], int], key: Callable[[Any], Any] = lambda r: r.id, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        fetch: Callable[[int, int], list[Any]],
+        count: Callable[[], int],
+        key: Callable[[Any], Any] = lambda r: r.id,
+        header: TableHeader | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        self.header = header
+        self.sort: tuple[str, bool] = ("", False)
         self.columns = list(columns)
         self.fetch = fetch
         self.count_rows = count
@@ -93,6 +104,19 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.reload()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total)
+        self.show_header()
+
+    def show_header(self, sort: str | None = None, descending: bool | None = None) -> None:
+        """Lay the column titles out with this table's widths (and the sort arrow)."""
+        self.sort = (
+            self.sort[0] if sort is None else sort,
+            self.sort[1] if descending is None else descending,
+        )
+        if self.header is not None:
+            self.header.show(self.columns, self.scrollable_content_region.width + 1, *self.sort)
 
     # -- data --------------------------------------------------------------------------------
     def reload(self, keep_cursor: bool = True) -> None:

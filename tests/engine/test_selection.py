@@ -128,4 +128,4 @@ def test_selection_invariants(items, m, rule) -> None:
     if rule != "all":
         assert len(train) <= max(m, len(forced))
     if rule == "paper":
-        assert all(0 < c.pass_rate < 1 for c in chosen.train + chosen.val if c.sample_id not in forced)
+        assert all(0 < (c.pass_rate or 0) < 1 for c in chosen.train + chosen.val if c.sample_id not in forced)

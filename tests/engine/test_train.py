@@ -129,3 +129,29 @@ def test_run_folder_deleted_under_a_running_run(tmp_path) -> None:
     assert [r.id for r in list_runs(ws.store)] == [run_id]
     assert not EventLog(info.folder / "events.jsonl").path.exists()
     ws.close()
+
+
+@pytest.mark.gpu
+def test_gpu_configs_use_bf16_and_vllm(tmp_path) -> None:
+    from engine.config import TrainingSettings
+    from engine.training.configs import build_configs
+
+    grpo, _ = build_configs(TrainingSettings(use_vllm=True), tmp_path, gpu=True)
+    assert grpo.bf16 and not grpo.use_cpu and grpo.use_vllm and grpo.vllm_mode == "colocate"
+    server, _ = build_configs(TrainingSettings(use_vllm=True, vllm_mode="server", vllm_server_port=8123), tmp_path, gpu=True)
+    assert server.vllm_mode == "server" and server.vllm_server_port == 8123
+
+
+@pytest.mark.gpu
+def test_short_gpu_run_finishes(tmp_path) -> None:
+    from engine.tiny import tiny_workspace
+
+    ws = tiny_workspace(tmp_path / "tw", max_steps=2)
+    run_id = start_run(ws)
+    try:
+        info = _wait(ws, run_id, lambda i: i.status not in ("queued", "running"))
+    finally:
+        _kill(get_run(ws.store, run_id, refresh=False))
+    assert info.status == "finished", info.message
+    assert json.loads((info.folder / "config.json").read_text())["preflight"]["mode"] == "GPU"
+    ws.close()

@@ -33,7 +33,9 @@ def make_app():
 @pytest.fixture
 def fake_worker():
     """A process whose command line looks like a training worker, so engine.runs counts the run as alive."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "engine.training.worker"])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", "engine.training.worker"]
+    )
     yield proc.pid
     proc.kill()
     proc.wait()

@@ -17,7 +17,7 @@ async def test_number_keys_reach_every_screen(populated, make_app):
         for key, name in enumerate(SCREENS_IN_ORDER, start=1):
             await pilot.press(str(key))
             await pilot.pause()
-            assert app.current_mode == name and app.screen.NAME == name
+            assert app.current_mode == name and name == app.screen.NAME
 
 
 async def test_f1_lists_the_keys(populated, make_app):
@@ -36,7 +36,17 @@ async def test_palette_offers_every_screen_action(populated, make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Accept", "Pin", "Reject", "Edit", "Undo", "Mark", "Filter", "Sort", "Search"} <= titles
+        assert {
+            "Accept",
+            "Pin",
+            "Reject",
+            "Edit",
+            "Undo",
+            "Mark",
+            "Filter",
+            "Sort",
+            "Search",
+        } <= titles
         assert {f"Go to {name.title()}" for name in SCREENS_IN_ORDER} <= titles
         assert "Theme" in titles
 
@@ -50,7 +60,9 @@ async def test_palette_command_runs_the_action(populated, make_app):
         await pilot.press(*"Accept")
         from textual.command import CommandList
 
-        await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)  # searched in a worker
+        await wait_for(
+            pilot, lambda: app.screen.query_one(CommandList).option_count > 0
+        )  # searched in a worker
         await pilot.press("enter")
         await pilot.pause()
         assert populated.store.scalar("SELECT action FROM decisions WHERE sample_id=1") == "accept"
@@ -89,12 +101,19 @@ def test_import_and_first_paint_do_not_import_torch(tmp_path):
         heavy = sorted(m for m in ("torch", "transformers", "trl", "peft", "llama_cpp", "vllm") if m in sys.modules)
         print("HEAVY", heavy)
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "HEAVY []" in out.stdout
 
 
 def test_engine_queries_never_import_textual():
-    out = subprocess.run([sys.executable, "-c", "import sys, engine.queries; print('textual' in sys.modules)"],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys, engine.queries; print('textual' in sys.modules)"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout.strip() == "False", out.stderr

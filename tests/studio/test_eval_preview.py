@@ -33,8 +33,16 @@ def fake_preview(kept: list):
         for i in range(k):
             for piece in ('{"input": "How many', ' apples?", ', '"output": "#### 4"}'):
                 yield Token("preview", item_id=i, text=piece)
-            yield ItemDone("preview", item_id=i, detail={"input": f"How many apples? ({i})", "output": "#### 4",
-                                                         "passage": f"passage {i} about apples", "passage_id": None})
+            yield ItemDone(
+                "preview",
+                item_id=i,
+                detail={
+                    "input": f"How many apples? ({i})",
+                    "output": "#### 4",
+                    "passage": f"passage {i} about apples",
+                    "passage_id": None,
+                },
+            )
         yield StageFinished("preview", counts={"previewed": k})
 
     def keep_preview(ctx, item, origin="manual"):
@@ -74,6 +82,9 @@ async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_a
         await pilot.press("ctrl+s", "2")
         await pilot.pause()
         await pilot.press("g")
-        await wait_for(pilot, lambda: len(app.screen.cards) == 3 and all(c.result for c in app.screen.cards.values()))
+        await wait_for(
+            pilot,
+            lambda: len(app.screen.cards) == 3 and all(c.result for c in app.screen.cards.values()),
+        )
         await pilot.press("y")
         assert kept and kept[0][0] == 2  # the preview ran on revision 2, the edited definition

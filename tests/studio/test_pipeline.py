@@ -22,12 +22,16 @@ async def test_moving_the_band_changes_the_selected_count(populated, make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: screen.loaded)  # the pool is read in a thread
-        assert screen.rule == "paper" and screen.selected_count == 18  # demo task: M = 16 train + 2 validation
+        assert (
+            screen.rule == "paper" and screen.selected_count == 18
+        )  # demo task: M = 16 train + 2 validation
         await pilot.press(*["minus"] * 20)  # upper edge down to 0.0
         assert screen.rule == "band" and screen.band == (0.0, 0.0)
         assert screen.selected_count == 7  # the samples with pass rate exactly 0
         await pilot.press("right_square_bracket")  # lower edge up: nothing fits
-        assert screen.band == (0.0, 0.0) and screen.selected_count == 7  # lower edge never passes the upper
+        assert (
+            screen.band == (0.0, 0.0) and screen.selected_count == 7
+        )  # lower edge never passes the upper
         await pilot.press("plus", "plus", "right_square_bracket")
         assert screen.band == (0.05, 0.1) and screen.selected_count == 0
         await pilot.press("plus", "plus", "plus")  # hi 0.25: pass rates 0.125 and 0.25
@@ -59,8 +63,11 @@ async def test_stage_runs_in_a_worker_with_progress(populated, make_app, monkeyp
             yield Progress("generate", done=done, total=4)
         yield StageFinished("generate", counts={"generated": 4})
 
-    monkeypatch.setitem(__import__("sys").modules, "engine.stages.generate",
-                        types.SimpleNamespace(iter_generate=iter_generate))
+    monkeypatch.setitem(
+        __import__("sys").modules,
+        "engine.stages.generate",
+        types.SimpleNamespace(iter_generate=iter_generate),
+    )
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")  # the first stage, generate, is highlighted
@@ -75,8 +82,11 @@ async def test_worker_failure_shows_title_and_hint(populated, make_app, monkeypa
         raise StageError("Nothing to generate from", "add documents with `sdrl corpus add`")
         yield  # pragma: no cover
 
-    monkeypatch.setitem(__import__("sys").modules, "engine.stages.generate",
-                        types.SimpleNamespace(iter_generate=iter_generate))
+    monkeypatch.setitem(
+        __import__("sys").modules,
+        "engine.stages.generate",
+        types.SimpleNamespace(iter_generate=iter_generate),
+    )
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
@@ -87,10 +97,36 @@ async def test_worker_failure_shows_title_and_hint(populated, make_app, monkeypa
 
 
 async def test_missing_stage_is_a_notice_not_a_crash(populated, make_app, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "engine.stages.generate", types.SimpleNamespace())
+    monkeypatch.setitem(
+        __import__("sys").modules, "engine.stages.generate", types.SimpleNamespace()
+    )
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await pilot.pause()
         assert any("not available" in n.message for n in app._notifications)
         assert app.is_running
+
+
+async def test_confirmed_band_is_saved_by_the_real_select_stage(populated, make_app):
+    app = make_app(populated, "pipeline")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.loaded)
+        await pilot.press(*["minus"] * 15)  # band 0.00 - 0.25
+        expected = screen.selected_count
+        await pilot.press("c", "y")
+        await wait_for(
+            pilot,
+            lambda: (
+                populated.store.scalar("SELECT COUNT(*) FROM selections") == 1
+                or isinstance(app.screen, ErrorModal)
+            ),
+        )
+        assert not isinstance(app.screen, ErrorModal), app.screen.error_title
+        selection = populated.store.query("SELECT * FROM selections")[0]
+        assert selection["rule"] == "band" and "0.25" in selection["params"]
+        items = populated.store.scalar(
+            "SELECT COUNT(*) FROM selection_items WHERE selection_id=?", (selection["id"],)
+        )
+        assert items == expected

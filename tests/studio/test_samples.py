@@ -8,7 +8,9 @@ from studio.widgets.virtual_table import VirtualTable
 
 
 def newest_action(ws, sample_id: int) -> str | None:
-    return ws.store.scalar("SELECT action FROM decisions WHERE sample_id=? ORDER BY id DESC LIMIT 1", (sample_id,))
+    return ws.store.scalar(
+        "SELECT action FROM decisions WHERE sample_id=? ORDER BY id DESC LIMIT 1", (sample_id,)
+    )
 
 
 async def test_accept_pin_reject_undo_write_the_store(populated, make_app):
@@ -37,7 +39,9 @@ async def test_mark_several_and_reject_all_after_confirmation(populated, make_ap
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("y")
         await pilot.pause()
-        rejected = populated.store.query("SELECT sample_id FROM decisions WHERE action='reject' ORDER BY sample_id")
+        rejected = populated.store.query(
+            "SELECT sample_id FROM decisions WHERE action='reject' ORDER BY sample_id"
+        )
         assert [r[0] for r in rejected] == [1, 2, 3]
         assert app.screen.query_one(VirtualTable).marked == set()
 
@@ -68,13 +72,17 @@ async def test_filter_search_and_sort(populated, make_app):
         table = app.screen.query_one(VirtualTable)
         await pilot.press("a", "f", "f")  # all -> accepted -> pinned
         assert app.screen.query_state.status == "pinned" and table.total == 0
-        await pilot.press(*["f"] * 11)  # wraps around to accepted
+        await pilot.press(*["f"] * 11)  # ... harder (an origin)
+        assert app.screen.query_state.status == "harder" and table.total == 15
+        await pilot.press(*["f"] * 4)  # wraps around to accepted
         assert app.screen.query_state.status == "accepted" and table.total == 1
         app.screen._requery(status="all")
         await pilot.press("slash", *"item 59", "enter")
         assert table.total == 1 and table.current.id == 60
         app.screen._requery(search="")
-        await pilot.press("s", "s", "s", "s", "s")  # id -> question -> label -> agreement -> origin -> pass_rate
+        await pilot.press(
+            "s", "s", "s", "s", "s"
+        )  # id -> question -> label -> agreement -> origin -> pass_rate
         assert app.screen.query_state.sort == "pass_rate"
         await pilot.press("r")
         assert table.current.pass_rate == 1.0

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from studio.app import SCREENS_IN_ORDER, StudioApp
+from tests.studio.sample_data import preview_events
 
 SIZES = [(80, 24), (120, 40)]
 KEYS = {"train": ["a"], "samples": ["down", "a", "down"]}
@@ -23,8 +24,12 @@ def test_screen_snapshot(snap_compare, populated, screen, size, monkeypatch):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()  # views read in threads (the pipeline's pool)
         await pilot.pause()
+        if screen == "preview":
+            pilot.app.screen.on_preview_events(preview_events())
         if KEYS.get(screen):
             await pilot.press(*KEYS[screen])
-        await pilot.pause(0.3)  # let debounced panes (the sample detail) show before the picture is taken
+        await pilot.pause(
+            0.3
+        )  # let debounced panes (the sample detail) show before the picture is taken
 
     assert snap_compare(app, terminal_size=size, run_before=settle)

@@ -11,7 +11,9 @@ async def test_save_creates_a_revision(workspace, make_app):
     app = make_app(workspace, "task")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        app.screen.query_one("#description").load_text("Word problems about trains and buses, two to four steps.")
+        app.screen.query_one("#description").load_text(
+            "Word problems about trains and buses, two to four steps."
+        )
         app.screen.query_one("#message").value = "trains"
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -41,14 +41,24 @@ def test_page_query_sorts_filters_and_pages(workspace):
     q = SampleQuery(sort="pass_rate", descending=True)
     first = queries.sample_page(workspace.store, rid, q, 0, 10)
     assert [r.pass_rate for r in first] == [1.0] * 10
-    ids = [r.id for off in range(0, 300, 50) for r in queries.sample_page(workspace.store, rid, q, off, 50)]
+    ids = [
+        r.id
+        for off in range(0, 300, 50)
+        for r in queries.sample_page(workspace.store, rid, q, off, 50)
+    ]
     assert sorted(ids) == list(range(1, 301))  # paging covers every row once
     queries.decide(workspace.store, [5, 6], "reject")
     assert queries.count_samples(workspace.store, rid, SampleQuery(status="rejected")) == 2
     queries.decide(workspace.store, [5], "edit", question="new?", answer="7")
     queries.decide(workspace.store, [5], "pin")
     row = queries.sample_row(workspace.store, 5)
-    assert (row.status, row.question, row.label) == ("pinned", "new?", "7")  # pinning keeps the edit
+    assert (row.status, row.question, row.label) == (
+        "pinned",
+        "new?",
+        "7",
+    )  # pinning keeps the edit
     queries.undo_decision(workspace.store, [5])
     assert queries.sample_row(workspace.store, 5).status == "rejected"
-    assert queries.count_samples(workspace.store, rid, SampleQuery(search="item 29")) == 11  # 29, 290..299
+    assert (
+        queries.count_samples(workspace.store, rid, SampleQuery(search="item 29")) == 11
+    )  # 29, 290..299
