@@ -11,6 +11,9 @@ import pytest
 
 from engine.workspace import Workspace, init_workspace
 
+# spinning OpenMP threads slow torch several-fold on a shared CPU; set before anything imports torch
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("SDRL_SHARED", REPO.parent / "shared"))
 

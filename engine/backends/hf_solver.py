@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from engine.errors import BackendError, ModelError
 from engine.models import ModelRef, clear_quantized_flags, hf_folder
+
+# OpenMP threads that spin while waiting slow torch 4x on a busy CPU; must be set before torch loads
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def cut_at_stop(text: str, stop: Sequence[str], prompt: str = "") -> str:

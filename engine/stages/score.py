@@ -100,6 +100,10 @@ def iter_score(ctx: StageContext, k: int | None = None, *, solver: Solver | None
     if rates:
         yield Metric(STAGE, name="mean_pass_rate", value=sum(rates) / len(rates))
     counts["histogram"] = histogram(rates)  # type: ignore[assignment]
+    if rates:
+        from engine.stats import save_stats
+
+        save_stats(ctx.store, ctx.revision.id)
     yield StageFinished(STAGE, counts=counts, stopped=stopped)
 
 

@@ -59,6 +59,8 @@ class PipelineScreen(StudioScreen):
         self._counts: dict[str, int] = {}
         self._pool_refreshed = 0.0
         self.loaded = False
+        self._views_loading = False
+        self._views_stale = False
         self.selected_count = 0
         self.validation_share = 0.0
         self.seed = 0
@@ -74,9 +76,8 @@ class PipelineScreen(StudioScreen):
 
     def on_mount(self) -> None:
         self.runner.attach()
-        self.query_one(
-            ProgressBar
-        ).display = False  # an idle bar would animate (and never settle in a snapshot)
+        # an idle bar would animate (and never settle in a snapshot)
+        self.query_one(ProgressBar).display = False
         try:
             selection = self.workspace.task().selection
             self.rule, self.m = selection.rule, selection.m
@@ -84,9 +85,8 @@ class PipelineScreen(StudioScreen):
             self.validation_share, self.seed = selection.validation_share, selection.seed
         except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
             pass
-        self.set_timer(
-            0.25, self.refresh_counts
-        )  # after the first paint: a big pool must not delay it
+        # after the first paint: a big pool must not delay it
+        self.set_timer(0.25, self.refresh_counts)
         self.set_interval(self.studio.poll_interval, self._poll)
         self.query_one("#stages", OptionList).focus()
 
@@ -100,6 +100,10 @@ class PipelineScreen(StudioScreen):
     # -- store views --------------------------------------------------------------------------
     def refresh_counts(self) -> None:
         """Re-read stage counts, the scored pool and the adaptation counts in a thread (a big pool takes a moment)."""
+        if self._views_loading:  # one read at a time; ask for one more when it ends
+            self._views_stale = True
+            return
+        self._views_loading, self._views_stale = True, False
         root, rid = self.workspace.root, self.studio.revision_id
 
         def load() -> dict[str, Any]:

@@ -73,3 +73,16 @@ def test_cli_check_on_tiny_workspace(tmp_path, sdrl) -> None:
     assert result.returncode == 0, result.stderr
     assert "preflight ok" in result.stdout and "memory_estimate_gb" in result.stdout
     ws.close()
+
+
+def test_a_raising_checker_is_reported_before_compute(monkeypatch) -> None:
+    from engine.answers import CustomChecker
+    from engine.training import preflight as module
+
+    def broken(text: str) -> str:
+        raise KeyError("no")
+
+    monkeypatch.setattr(module, "task_checker", lambda task: CustomChecker(broken))
+    pre = preflight(_task(), _rows(["1"]), "unused", need_model=False)
+    assert not pre.ok
+    assert any("raised KeyError" in p.title for p in pre.problems)
