@@ -20,7 +20,12 @@ def main() -> None:
     from engine.backends.instructor import get_instructor
     from engine.events import Token
     from engine.stages import StageContext, run_blocking
-    from engine.stages.generate import _slot_seed, generation_messages, iter_generate_samples, iter_prepare
+    from engine.stages.generate import (
+        _slot_seed,
+        generation_messages,
+        iter_generate_samples,
+        iter_prepare,
+    )
     from engine.stages.preview import iter_preview
     from engine.stages.retrieval import stored_order
     from engine.stages.synthesis_common import generation_schema

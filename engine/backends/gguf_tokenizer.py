@@ -18,6 +18,8 @@ from engine.errors import ModelError
 from engine.models import ModelRef, hf_folder
 
 FOLDER = "sdrl-tokenizer"
+VERSION = "2"
+"""Bump when the builder changes, so cached tokenizers are rebuilt rather than silently reused."""
 _NORMAL, _CONTROL, _USER_DEFINED, _BYTE = 1, 3, 4, 6
 
 
@@ -27,7 +29,8 @@ def tokenizer_folder(ref: ModelRef) -> Path:
     if ref.kind != "gguf":
         return folder
     target = folder / FOLDER
-    if (target / "tokenizer.json").is_file() and (target / ".complete").is_file():
+    marker = target / ".complete"
+    if (target / "tokenizer.json").is_file() and marker.is_file() and marker.read_text() == f"{ref.path}\n{VERSION}":
         return target
     meta = _read_vocab(ref.path)
     if meta is None:  # not SentencePiece: transformers' own conversion is fine
@@ -47,8 +50,10 @@ def tokenizer_folder(ref: ModelRef) -> Path:
             "padding_side": "left",
             "model_max_length": 1_000_000,
         }
+        if meta["chat_template"]:
+            config["chat_template"] = meta["chat_template"]
         (staging / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
-        (staging / ".complete").write_text(str(ref.path))
+        (staging / ".complete").write_text(f"{ref.path}\n{VERSION}")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     except (OSError, ValueError) as exc:
@@ -93,8 +98,14 @@ def _read_vocab(path: Path) -> dict[str, Any] | None:
         "eos": scalar("tokenizer.ggml.eos_token_id"),
         "pad": scalar("tokenizer.ggml.padding_token_id"),
         "unk": scalar("tokenizer.ggml.unknown_token_id"),
-        "add_bos": bool(fields["tokenizer.ggml.add_bos_token"].parts[-1][0]) if "tokenizer.ggml.add_bos_token" in fields else True,
+        "add_bos": _flag(fields, "tokenizer.ggml.add_bos_token", True),
+        "add_space_prefix": _flag(fields, "tokenizer.ggml.add_space_prefix", True),
+        "chat_template": bytes(fields["tokenizer.chat_template"].parts[-1]).decode() if "tokenizer.chat_template" in fields else None,
     }
+
+
+def _flag(fields: dict[str, Any], name: str, default: bool) -> bool:
+    return bool(fields[name].parts[-1][0]) if name in fields else default
 
 
 def _build(meta: dict[str, Any]) -> Any:
@@ -118,7 +129,9 @@ def _build(meta: dict[str, Any]) -> Any:
     merges.sort(key=lambda m: (m[0], m[1], m[2]), reverse=True)
     unk = names[meta["unk"]] if meta["unk"] is not None else None
     tokenizer = Tokenizer(BPE(vocab, [(m[3], m[4]) for m in merges], unk_token=unk, fuse_unk=True, byte_fallback=True))
-    tokenizer.normalizer = normalizers.Replace(" ", "\u2581")
+    replace = normalizers.Replace(" ", "\u2581")
+    # Llama-style vocabularies put a space before the text; Gemma's does not
+    tokenizer.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), replace]) if meta["add_space_prefix"] else replace
     tokenizer.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
     tokenizer.add_special_tokens([AddedToken(n, special=True, normalized=False) for i, n in enumerate(names) if types[i] == _CONTROL])
     tokenizer.add_tokens([AddedToken(n, special=False, normalized=True) for i, n in enumerate(names) if types[i] == _USER_DEFINED])

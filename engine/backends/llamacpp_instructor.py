@@ -58,6 +58,14 @@ def load_llama(ref: ModelRef, n_ctx: int, threads: int | None) -> Any:
         return model
 
 
+_MODEL_LOCKS: dict[int, threading.RLock] = {}
+
+
+def _model_lock(model: Any) -> threading.RLock:
+    with _LOCK:
+        return _MODEL_LOCKS.setdefault(id(model), threading.RLock())
+
+
 @atexit.register
 def close_all() -> None:
     """Close every loaded model (llama.cpp prints a TypeError at shutdown otherwise)."""
@@ -77,6 +85,8 @@ class LlamaCppInstructor:
         self.ref = ref
         self.llama = load_llama(ref, n_ctx, threads)
         self._grammars: dict[str, Any] = {}
+        # one llama.cpp context serves one request at a time (the studio may call from several workers)
+        self._busy = _model_lock(self.llama)
 
     def _grammar(self, schema: dict[str, Any] | None) -> Any:
         if schema is None:
@@ -100,7 +110,8 @@ class LlamaCppInstructor:
         return kwargs
 
     def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
-        reply = self.llama.create_chat_completion(messages=messages, **self._kwargs(temperature, max_tokens, seed, json_schema))
+        with self._busy:
+            reply = self.llama.create_chat_completion(messages=messages, **self._kwargs(temperature, max_tokens, seed, json_schema))
         return reply["choices"][0]["message"].get("content") or ""
 
     def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
@@ -111,11 +122,12 @@ class LlamaCppInstructor:
         ]
 
     def stream(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
-        chunks = self.llama.create_chat_completion(messages=messages, stream=True, **self._kwargs(temperature, max_tokens, seed, json_schema))
-        for chunk in chunks:
-            piece = chunk["choices"][0]["delta"].get("content")
-            if piece:
-                yield piece
+        with self._busy:
+            chunks = self.llama.create_chat_completion(messages=messages, stream=True, **self._kwargs(temperature, max_tokens, seed, json_schema))
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
 
     def close(self) -> None:
         """Models are shared per process and closed at exit; nothing to do per instance."""

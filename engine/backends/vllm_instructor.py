@@ -41,7 +41,9 @@ class VllmInstructor:
     def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
         if not requests:
             return []
-        outputs = self.llm.chat(list(requests), self._params(temperature, max_tokens, seed, json_schema), use_tqdm=False)
+        # one SamplingParams per request: identical prompts (votes) need different seeds to differ
+        params = [self._params(temperature, max_tokens, None if seed is None else seed + i, json_schema) for i in range(len(requests))]
+        outputs = self.llm.chat(list(requests), params, use_tqdm=False)
         return [o.outputs[0].text if o.outputs else "" for o in outputs]
 
     def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:

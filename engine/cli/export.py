@@ -15,16 +15,17 @@ def export_group() -> None:
 
 
 @export_group.command("dataset")
-@click.argument("dest", type=click.Path(path_type=Path), default=Path("exports"))
+@click.argument("dest", type=click.Path(path_type=Path), required=False)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True)
 @click.option("--split", type=click.Choice(["train", "val", "all"]), default="all", show_default=True)
 @click.pass_context
-def export_dataset_cmd(ctx: click.Context, dest: Path, fmt: str, split: str) -> None:
-    """Selected samples as prompt/answer rows with provenance (revision, origin, pass rate, agreement)."""
+def export_dataset_cmd(ctx: click.Context, dest: Path | None, fmt: str, split: str) -> None:
+    """Selected samples as prompt/answer rows with provenance (revision, origin, pass rate, agreement); DEST defaults to exports/."""
     from engine.export import export_dataset
 
+    ws = workspace_from(ctx)
     splits = ("train", "val") if split == "all" else (split,)
-    path, n = export_dataset(workspace_from(ctx), dest, fmt, splits)
+    path, n = export_dataset(ws, dest or ws.root / "exports", fmt, splits)
     click.echo(f"wrote {n} rows to {path}")
 
 

@@ -26,7 +26,8 @@ def list_cmd(ctx: click.Context, as_json: bool, status: str | None, origin: str 
     """Samples with status, label and agreement."""
     ws = workspace_from(ctx)
     revision, _ = ws.current_revision()
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if not all_revisions:
         where.append("revision_id=?")
         params.append(revision.id)

@@ -61,7 +61,7 @@ def preview_cmd(ctx: click.Context, k: int, keep: bool, seed: int | None) -> Non
     stage_ctx = _context(ctx, stop)
     kept = 0
     for event in iter_preview(stage_ctx, k, seed=seed):
-        if isinstance(event, StageStarted):
+        if isinstance(event, StageStarted) or event.stage != "preview" and not isinstance(event, Warning):
             continue
         if isinstance(event, Token):
             click.echo(event.text, nl=False)

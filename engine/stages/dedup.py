@@ -95,7 +95,7 @@ def benchmark_texts(path: Path) -> list[str]:
         records = data if isinstance(data, list) else []
     else:
         return [line for line in raw.splitlines() if line.strip()]
-    texts = []
+    texts: list[str] = []
     for record in records:
         if isinstance(record, dict):
             texts.extend(str(record[f]) for f in fields if isinstance(record.get(f), str))

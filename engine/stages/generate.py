@@ -36,6 +36,7 @@ from engine.stages.synthesis_common import (
 STAGE = "generate"
 MAX_ATTEMPTS = 3
 """Tries per slot (across runs too: attempts are failure rows); then the slot is given up and counted."""
+INSTRUCTOR_ERROR = "\x00instructor error: "
 
 
 def generation_messages(ctx: StageContext, passage: str) -> list[dict[str, str]]:
@@ -94,15 +95,17 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
         passage_ids = [order[i % len(order)] if order else None for i in batch]
         prompts = [generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids]
         tries = [attempts.get(f"initial:{i}", 0) for i in batch]
-        if len(batch) == 1:
-            seed = _slot_seed(gen.seed, batch[0], tries[0])
-            replies = [instructor.chat(prompts[0], temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)]
-        else:  # one batched call (vLLM); per-request seeds are seed + index
-            seed = _slot_seed(gen.seed, batch[0], tries[0])
-            replies = instructor.chat_many(prompts, temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)
+        seed = _slot_seed(gen.seed, batch[0], tries[0])
+        try:
+            if len(batch) == 1:
+                replies = [instructor.chat(prompts[0], temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)]
+            else:  # one batched call (vLLM); per-request seeds are seed + index
+                replies = instructor.chat_many(prompts, temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)
+        except (ValueError, RuntimeError) as exc:  # e.g. a prompt longer than the context: this item fails, not the run
+            replies = [f"{INSTRUCTOR_ERROR}{exc}"] * len(batch)
         for slot, passage_id, tried, reply in zip(batch, passage_ids, tries, replies, strict=True):
             key = f"initial:{slot}"
-            parsed = parse_sample(reply)
+            parsed = ParseFailure("instructor_error", reply[len(INSTRUCTOR_ERROR) :]) if reply.startswith(INSTRUCTOR_ERROR) else parse_sample(reply)
             if isinstance(parsed, ParseFailure):
                 counts["parse_failures"] += 1
                 with ctx.store.transaction() as conn:

@@ -38,7 +38,7 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
     n_votes = gen.votes if votes is None else votes
     rev = ctx.revision.id
     rows = ctx.store.query("SELECT id, question, generated_answer FROM samples WHERE revision_id=? AND status='pending' ORDER BY id", (rev,))
-    counts = {"labelled": 0, "unlabelable": 0, "unparseable_votes": 0, "low_agreement": 0}
+    counts = {"labelled": 0, "unlabelable": 0, "unparseable_votes": 0, "low_agreement": 0, "instructor_errors": 0}
     yield StageStarted(STAGE, total=len(rows), detail={"votes": n_votes})
     if not rows:
         yield StageFinished(STAGE, counts=counts)
@@ -57,7 +57,13 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
         replies: list[list[str]] = [[] for _ in batch]
         if instructor is not None:
             requests = [vote_messages(ctx, row["question"]) for row in batch for _ in range(n_votes)]
-            flat = instructor.chat_many(requests, temperature=gen.vote_temperature, max_tokens=gen.vote_max_tokens, seed=_seed(gen.seed, batch[0]["id"]), json_schema=schema)
+            try:
+                flat = instructor.chat_many(requests, temperature=gen.vote_temperature, max_tokens=gen.vote_max_tokens, seed=_seed(gen.seed, batch[0]["id"]), json_schema=schema)
+            except (ValueError, RuntimeError) as exc:  # e.g. a question longer than the context
+                counts["instructor_errors"] += len(batch)
+                for row in batch:  # left pending: a later run tries again
+                    yield ItemFailed(STAGE, item_id=row["id"], reason=f"instructor error: {exc}")
+                continue
             replies = [flat[i * n_votes : (i + 1) * n_votes] for i in range(len(batch))]
         for row, sample_replies in zip(batch, replies, strict=True):
             event = _store_label(ctx, checker, row, sample_replies, counts)

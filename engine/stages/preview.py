@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.backends.instructor import get_instructor
-from engine.events import Event, ItemDone, ItemFailed, StageFinished, StageStarted, Token
+from engine.events import Event, ItemDone, ItemFailed, StageFinished, StageStarted, Token, Warning
 from engine.parsing import ParseFailure, parse_sample
 from engine.stages import StageContext
 from engine.stages.generate import _ingest_events, assemble_output, generation_messages
@@ -40,7 +40,7 @@ def iter_preview(ctx: StageContext, k: int = 3, seed: int | None = None, ingest:
     gen = ctx.task.generation
     if ingest and ctx.workspace.corpus_dir.is_dir():
         for event in _ingest_events(ctx):
-            if not isinstance(event, StageFinished | StageStarted):
+            if isinstance(event, Warning):  # only skipped files surface; the preview's events stay its own
                 yield event
     seed = int(time.time()) if seed is None else seed
     yield StageStarted(STAGE, total=k)

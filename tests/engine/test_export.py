@@ -8,7 +8,7 @@ from engine.errors import RunError
 from engine.export import export_adapter, export_dataset, export_merged
 
 
-def test_dataset_exports_load_with_datasets(tmp_path) -> None:
+def test_dataset_exports_load_with_datasets(tmp_path, sdrl) -> None:
     from datasets import load_dataset
 
     from engine.tiny import tiny_workspace
@@ -22,6 +22,9 @@ def test_dataset_exports_load_with_datasets(tmp_path) -> None:
         assert data.num_rows == rows
         assert {"prompt", "answer", "revision_id", "origin", "pass_rate", "agreement", "split"} <= set(data.column_names)
         assert data[0]["prompt"].rstrip().endswith("Answer:") and data[0]["answer"] == "1" and data[0]["origin"] == "manual"
+    result = sdrl("-w", str(ws.root), "export", "dataset", "--format", "parquet", "--split", "val")
+    assert result.returncode == 0 and "wrote 1 rows" in result.stdout
+    assert load_dataset("parquet", data_files=str(next((ws.root / "exports").glob("*.parquet"))), split="train").num_rows == 1
     ws.close()
 
 

@@ -113,3 +113,16 @@ def test_preview_streams_and_keeps_only_on_request(workspace, monkeypatch) -> No
     assert keep_preview(ctx, done[0].detail) == first  # idempotent
     row = workspace.store.query("SELECT origin, slot_key, status FROM samples WHERE id=?", (first,))[0]
     assert row["origin"] == "manual" and row["slot_key"].startswith("preview:") and row["status"] == "pending"
+
+
+def test_an_instructor_error_fails_the_item_not_the_stage(workspace, monkeypatch) -> None:
+    def boom(messages, i):  # type: ignore[no-untyped-def]
+        if i == 0:
+            raise ValueError("Requested tokens (5000) exceed context window of 4096")
+        return json.dumps({"input": f"How many buses run on route {i}?", "output": "#### 5"})
+
+    use_instructor(monkeypatch, ScriptedInstructor(generate=boom))
+    counts = _finished(iter_generate(StageContext.open(workspace), n=2, votes=1))
+    assert counts["generate"]["generated"] == 2 and counts["generate"]["parse_failures"] == 1
+    failure = workspace.store.query("SELECT item_key, reason, raw FROM failures WHERE stage='generate'")[0]
+    assert failure["reason"] == "instructor_error" and "context window" in failure["raw"]
