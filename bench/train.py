@@ -111,9 +111,10 @@ def main() -> None:
         # our runner saves checkpoints; give the bare script the same work by timing only steps without a save
         ws = tiny_workspace(Path(tmp) / "ws", items=12, checkpoint_every=1000, sample_every=2, max_steps=opts.steps)
         times: dict[str, list[float]] = {"bare": [], "ours": []}
-        for _ in range(opts.rounds):
-            times["bare"] += bare(ws, opts.steps)
-            times["ours"] += ours(ws, opts.steps)
+        for i in range(opts.rounds):
+            order = ("bare", "ours") if i % 2 == 0 else ("ours", "bare")  # alternate, so neither always runs first
+            for name in order:
+                times[name] += (bare if name == "bare" else ours)(ws, opts.steps)
         ws.close()
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"tiny model, {opts.rounds} x {opts.steps - 1} timed steps each")

@@ -30,7 +30,7 @@ class HFSolver:
     """Solver on transformers. `max_batch` bounds the sequences (prompts x n) per generate call."""
 
     def __init__(self, ref: ModelRef, *, adapter: Path | None = None, stop: Sequence[str] = (),
-                 max_batch: int = 32, threads: int | None = None, device: str | None = None) -> None:
+                 max_batch: int | None = None, threads: int | None = None, device: str | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
@@ -40,8 +40,9 @@ class HFSolver:
             torch.set_num_threads(threads)
         self.name = f"transformers:{ref.key}" + (f"+{adapter}" if adapter else "")
         self.stop = tuple(stop)
-        self.max_batch = max(1, max_batch)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.max_batch = max(1, max_batch or (256 if self.device == "cuda" else 64))
+        """Sequences (prompts x n) per generate call; the stages choose how many prompts they pass."""
         folder = hf_folder(ref)
         self.tokenizer = load_tokenizer(ref)
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
@@ -81,15 +82,20 @@ class HFSolver:
     def _generate(self, prompts: list[str], n: int, temperature: float, top_p: float, max_tokens: int,
                   seed: int | None) -> list[list[str]]:
         import torch
+        from transformers import LogitsProcessorList
+
+        from engine.backends.hf_sampling import nucleus_processor
 
         if seed is not None:
             torch.manual_seed(seed)
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
         sample = temperature > 0
-        options: dict[str, Any] = {"do_sample": sample, "num_return_sequences": n, "max_new_tokens": max_tokens,
-                                   "eos_token_id": self.eos_ids, "pad_token_id": self.tokenizer.pad_token_id}
-        if sample:
-            options.update(temperature=temperature, top_p=top_p, top_k=0)
+        options: dict[str, Any] = {"do_sample": sample, "num_return_sequences": n if sample else 1,
+                                   "max_new_tokens": max_tokens, "eos_token_id": self.eos_ids,
+                                   "pad_token_id": self.tokenizer.pad_token_id}
+        if sample:  # temperature and top-p in one processor that never sorts the whole vocabulary
+            options.update(temperature=1.0, top_p=1.0, top_k=0,
+                           logits_processor=LogitsProcessorList([nucleus_processor(temperature, top_p)]))
         else:
             options.update(temperature=None, top_p=None, top_k=None)
         if self.stop:
@@ -98,7 +104,10 @@ class HFSolver:
             output = self.model.generate(**enc, **options)
         new = output[:, enc["input_ids"].shape[1] :]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
-        texts = [cut_at_stop(t, self.stop, prompts[i // n]) for i, t in enumerate(texts)]
+        per = n if sample else 1
+        texts = [cut_at_stop(t, self.stop, prompts[i // per]) for i, t in enumerate(texts)]
+        if not sample:  # greedy: n identical answers
+            return [[t] * n for t in texts]
         return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
 
     def close(self) -> None:

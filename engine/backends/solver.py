@@ -31,8 +31,7 @@ def get_solver(task: TaskDefinition, adapter: Path | None = None) -> Solver:
     if settings.solver_backend == "transformers":
         from engine.backends.hf_solver import HFSolver
 
-        return HFSolver(ref, adapter=adapter, stop=stop, threads=settings.threads,
-                        max_batch=max(1, task.scoring.batch_size) * 4)
+        return HFSolver(ref, adapter=adapter, stop=stop, threads=settings.threads)
     if settings.solver_backend == "vllm":
         from engine.backends.vllm_solver import VllmSolver
 

@@ -122,3 +122,22 @@ def test_vllm_solver_k_samples_in_one_call(gemma_task: TaskDefinition) -> None:
         assert all("\nQuestion:" not in t for o in out for t in o)
     finally:
         solver.close()
+
+
+@pytest.mark.parametrize("scale,boost", [(0.5, 15.0), (3.0, 15.0), (10.0, 0.0), (0.01, 0.0)])
+def test_nucleus_processor_equals_hf_temperature_then_top_p(scale: float, boost: float) -> None:
+    import torch
+    from transformers import TemperatureLogitsWarper, TopPLogitsWarper
+
+    from engine.backends.hf_sampling import nucleus_processor
+
+    torch.manual_seed(0)
+    logits = torch.randn(4, 50_000) * scale
+    logits[:, :5] += boost  # peaked rows (nucleus in the slice) and flat ones (full-sort fallback)
+    expected = TopPLogitsWarper(0.95)(None, TemperatureLogitsWarper(0.7)(None, logits.clone()))
+    got = nucleus_processor(0.7, 0.95, slice_size=64)(None, logits.clone())
+    kept = ~torch.isinf(expected)
+    assert torch.equal(kept, ~torch.isinf(got))
+    assert torch.allclose(expected[kept], got[kept])
+    if scale == 0.01:
+        assert int(kept.sum(-1).min()) > 64  # the fallback path really ran
