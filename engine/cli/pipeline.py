@@ -131,7 +131,6 @@ def run_cmd(ctx: click.Context, n: int | None, votes: int | None, rounds: int | 
 
 def _pipeline(ctx: Any, n: int | None, votes: int | None, rounds: int | None, k: int | None,
               m: int | None) -> Iterator[Event]:
-    from engine.backends.solver import shared_solver
     from engine.stages.adapt import iter_adapt
     from engine.stages.generate import iter_generate
     from engine.stages.score import iter_score
@@ -140,11 +139,11 @@ def _pipeline(ctx: Any, n: int | None, votes: int | None, rounds: int | None, k:
     yield from iter_generate(ctx, n=n, votes=votes)
     if ctx.should_stop():
         return
-    solver = shared_solver(ctx.task)
-    yield from iter_adapt(ctx, rounds, solver=solver, votes=votes)
+    # probe and score share one loaded base model (engine.backends.solver.shared_solver), loaded only if needed
+    yield from iter_adapt(ctx, rounds, votes=votes)
     if ctx.should_stop():
         return
-    yield from iter_score(ctx, k, solver=solver)
+    yield from iter_score(ctx, k)
     if ctx.should_stop():
         return
     yield from iter_select(ctx, None, m)

@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from engine.workspace import Workspace
-from tests.engine.test_probe import add_samples
+from tests.engine.test_probe import add_samples, configure
 from tests.engine.test_stats import scored_workspace
 
 
@@ -53,3 +55,25 @@ def test_bad_input_gives_error_and_fix(workspace: Workspace, sdrl) -> None:
     assert band.returncode == 2 and "above upper bound" in band.stderr and "fix:" in band.stderr
     assert workspace.store.scalar("SELECT COUNT(*) FROM selections") == 0
     assert workspace.store.scalar("SELECT COUNT(*) FROM scores") == 0
+
+
+@pytest.mark.slow
+def test_run_small_pipeline_end_to_end_then_resume(workspace: Workspace, sdrl) -> None:
+    configure(workspace, difficulty={"probe_max_tokens": 16}, scoring={"max_tokens": 16})
+    root = str(workspace.root)
+    done = sdrl("-w", root, "run", "-n", "2", "--votes", "1", "-k", "2", "-m", "2")
+    assert done.returncode == 0, done.stderr
+    for stage in ("generate:", "label:", "probe:", "adapt:", "score:", "select:"):
+        assert stage in done.stderr
+    stats = json.loads(sdrl("-w", root, "stats", "--json").stdout)
+    assert stats["samples"]["scored"] >= 1
+    assert sum(stats["pass_rate"]["before_adaptation"]) >= 1 and len(stats["pass_rate"]["after_adaptation"]) == 10
+    assert stats["probe"]["solved"] + stats["probe"]["unsolved"] >= 1
+    assert stats["selection"] is not None and stats["selection"]["rule"] == "paper"
+    scored_at = workspace.store.query("SELECT sample_id, created_at FROM scores ORDER BY sample_id")
+    again = sdrl("-w", root, "run", "-n", "2", "--votes", "1", "-k", "2", "-m", "2")
+    assert again.returncode == 0, again.stderr
+    assert "scored=0" in again.stderr.replace("\n", "")  # resumed: nothing re-scored
+    assert [tuple(r) for r in workspace.store.query("SELECT sample_id, created_at FROM scores ORDER BY sample_id")] == \
+        [tuple(r) for r in scored_at]
+    assert workspace.store.scalar("SELECT COUNT(*) FROM selections") == 2
