@@ -85,17 +85,20 @@ def main() -> None:
         print(f"sdrl generate stage:  {ours_rate:6.1f} generated tok/s ({len(replies)} calls; {json.dumps(finished.counts if finished else {})})")
         print(f"ratio ours/raw: {ours_rate / raw_rate:.2f}  (goal >= 0.9)")
 
-        for label, reset in (("warm prefix cache", False), ("cold (KV cache reset)", True)):
-            if reset:
-                llama.reset()
-                llama._ctx.memory_clear(True) if hasattr(llama._ctx, "memory_clear") else None
+        # first previewed token: each preview reads a new passage; the shared prompt prefix (system
+        # text, task) is in the KV cache after the first one, as it is in the studio after one preview
+        llama.reset()
+        firsts = []
+        for seed in (101, 202, 303, 404):
             t = time.perf_counter()
-            first = None
-            for event in iter_preview(ctx, 1, seed=123, ingest=False):
+            for event in iter_preview(ctx, 1, seed=seed, ingest=False):
                 if isinstance(event, Token):
-                    first = time.perf_counter() - t
+                    firsts.append(time.perf_counter() - t)
                     break
-            print(f"time to first previewed token, {label}: {first if first is None else round(first, 3)} s  (goal < 1 s)")
+        cold, warm = firsts[0], sorted(firsts[1:])[len(firsts[1:]) // 2]
+        chars = ctx.task.generation.preview_passage_chars
+        print(f"time to first previewed token, first preview after load: {cold:.2f} s")
+        print(f"time to first previewed token, median of next 3 (new passage each, {chars}-char passages): {warm:.2f} s  (goal < 1 s)")
         ws.close()
 
 

@@ -48,7 +48,9 @@ def load_llama(ref: ModelRef, n_ctx: int, threads: int | None) -> Any:
                 model_path=str(ref.path),
                 n_ctx=n_ctx,
                 n_threads=n_threads,
-                n_threads_batch=n_threads,
+                # reading a prompt is one big matmul per layer, which every core speeds up even on a busy
+                # machine; only token-by-token decoding suffers from threads spinning at barriers
+                n_threads_batch=threads or max(1, min(os.cpu_count() or 1, 16)),
                 chat_format=ref.chat_format,
                 verbose=False,
             )

@@ -52,6 +52,7 @@ def iter_preview(ctx: StageContext, k: int = 3, seed: int | None = None, ingest:
             yield StageFinished(STAGE, counts=counts, stopped=True)
             return
         pieces: list[str] = []
+        passage = passage[: min(gen.preview_passage_chars, gen.passage_chars)]
         prompt = generation_messages(ctx, passage)
         for piece in instructor.stream(prompt, temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed + i, json_schema=schema):
             pieces.append(piece)
