@@ -83,12 +83,15 @@ class Store:
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version={number + 1}")
             except sqlite3.OperationalError as exc:
-                if "readonly" in str(exc) or "read-only" in str(exc):
-                    raise WorkspaceError(
-                        f"The workspace database {self.path} is read-only",
-                        "make the workspace writable (chmod u+w) or copy it somewhere you can write",
-                    ) from exc
+                self._raise_if_read_only(exc)
                 raise
+
+    def _raise_if_read_only(self, exc: sqlite3.OperationalError) -> None:
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise WorkspaceError(
+                f"The workspace database {self.path} is read-only",
+                "make the workspace writable (chmod u+w) or copy it somewhere you can write",
+            ) from exc
 
     # -- transactions ---------------------------------------------------------
     @contextmanager
@@ -97,11 +100,7 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "readonly" in str(exc) or "read-only" in str(exc):
-                raise WorkspaceError(
-                    f"The workspace database {self.path} is read-only",
-                    "make the workspace writable (chmod u+w) or copy it somewhere you can write",
-                ) from exc
+            self._raise_if_read_only(exc)
             raise
         try:
             yield self.conn

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator
 
-from engine.answers import is_correct, task_checker
+from engine.answers import AnswerChecker, is_correct, task_checker
 from engine.backends.base import Solver
 from engine.errors import StageError
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
@@ -23,6 +23,18 @@ def record_failure(ctx: StageContext, stage: str, item_key: str, reason: str, ra
             "INSERT OR REPLACE INTO failures(revision_id, stage, item_key, reason, raw, created_at) VALUES (?,?,?,?,?,?)",
             (ctx.revision.id, stage, item_key, reason, raw, time.time()),
         )
+
+
+def split_checkable(ctx: StageContext, stage: str, checker: AnswerChecker, todo: list[PoolSample], checkable: list[PoolSample], counts: dict[str, int]) -> Iterator[Event]:
+    """Fill `checkable` with the samples whose label the checker can read; record and report the rest."""
+    for s in todo:
+        if label_checkable(checker, s.label):
+            checkable.append(s)
+            continue
+        reason = f"label {s.label!r} cannot be checked as a {ctx.task.answer_type} answer"
+        record_failure(ctx, stage, f"sample:{s.id}", reason, s.label or "")
+        counts["failed"] += 1
+        yield ItemFailed(stage, item_id=s.id, reason=reason)
 
 
 def require_pool(ctx: StageContext) -> list[PoolSample]:
@@ -53,15 +65,8 @@ def iter_probe(ctx: StageContext, *, solver: Solver | None = None, sample_ids: C
     checker = task_checker(task)
     yield StageStarted(STAGE, total=len(todo), detail={"model": key, "already": len(samples) - len(todo)})
     counts = {"probed": 0, "solved": 0, "unsolved": 0, "failed": 0, "already": len(samples) - len(todo)}
-    checkable = []
-    for s in todo:
-        if label_checkable(checker, s.label):
-            checkable.append(s)
-        else:
-            reason = f"label {s.label!r} cannot be checked as a {task.answer_type} answer"
-            record_failure(ctx, STAGE, f"sample:{s.id}", reason, s.label or "")
-            counts["failed"] += 1
-            yield ItemFailed(STAGE, item_id=s.id, reason=reason)
+    checkable: list[PoolSample] = []
+    yield from split_checkable(ctx, STAGE, checker, todo, checkable, counts)
     if checkable and solver is None:
         solver = shared_solver(task)
     size = batch_size or task.scoring.batch_size

@@ -11,17 +11,16 @@ from engine.errors import StageError
 from engine.events import (
     Event,
     ItemDone,
-    ItemFailed,
     Metric,
     Progress,
     StageFinished,
     StageStarted,
     Warning,
 )
-from engine.pool import label_checkable, stale
+from engine.pool import PoolSample, stale
 from engine.selection import histogram, pass_rate
 from engine.stages import StageContext, run_blocking
-from engine.stages.probe import EMPTY_HINT, record_failure, require_pool
+from engine.stages.probe import EMPTY_HINT, require_pool, split_checkable
 
 STAGE = "score"
 
@@ -46,15 +45,8 @@ def iter_score(ctx: StageContext, k: int | None = None, *, solver: Solver | None
     already = len(samples) - len(todo)
     yield StageStarted(STAGE, total=len(todo), detail={"model": key, "k": k, "already": already})
     counts = {"scored": 0, "failed": 0, "already": already, "rollouts": 0, "empty": 0}
-    checkable = []
-    for s in todo:
-        if label_checkable(checker, s.label):
-            checkable.append(s)
-        else:
-            reason = f"label {s.label!r} cannot be checked as a {task.answer_type} answer"
-            record_failure(ctx, STAGE, f"sample:{s.id}", reason, s.label or "")
-            counts["failed"] += 1
-            yield ItemFailed(STAGE, item_id=s.id, reason=reason)
+    checkable: list[PoolSample] = []
+    yield from split_checkable(ctx, STAGE, checker, todo, checkable, counts)
     if checkable and solver is None:
         solver = shared_solver(task)
     size = batch_size or settings.batch_size
