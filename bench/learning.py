@@ -50,7 +50,7 @@ def accuracy(ws, task, revision_id: int, adapter: Path | None, max_tokens: int) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="gemma3-270m")
-    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--train", type=int, default=48)
     parser.add_argument("--val", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=12)
