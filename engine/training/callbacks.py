@@ -13,6 +13,7 @@ from transformers import TrainerCallback
 from engine.events import Event, ItemDone, Metric, Progress
 from engine.store import Store
 from engine.training.configs import is_main_process
+from engine.training.worker import run_folder_intact
 
 # TRL log key -> our metric name
 METRIC_NAMES = {
@@ -27,6 +28,8 @@ METRIC_NAMES = {
     "grad_norm": "grad_norm",
 }
 SAMPLES_PER_LOG = 3
+
+
 
 
 class RunCallback(TrainerCallback):  # type: ignore[misc]
@@ -53,7 +56,7 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
     def emit(self, event: Event) -> None:
         if not self.main:
             return
-        if self.folder_lost or not self.run_dir.is_dir():
+        if self.folder_lost or not run_folder_intact(self.run_dir):
             self.folder_lost = True
             return
         self.log.append(event)
@@ -73,7 +76,7 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._step_time = time.perf_counter() - self._step_started
-        if not self.run_dir.is_dir():
+        if not run_folder_intact(self.run_dir):
             self.folder_lost = True
             control.should_training_stop = True
             control.should_save = False

@@ -126,7 +126,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
                                 detail={"run_id": run_id, "resumed_from": checkpoint.name if checkpoint else None}))
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         step = int(trainer.state.global_step)
-        if callback.folder_lost or not run_dir.is_dir():
+        if callback.folder_lost or not run_folder_intact(run_dir):
             raise RunError(f"The run folder {run_dir} was deleted while run {run_id} was training",
                            "metrics up to the last step are in the workspace database; start a new run with `sdrl train`")
         trainer.save_model(str(run_dir / "adapter"))
@@ -144,9 +144,15 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         return 1
 
 
+def run_folder_intact(run_dir: Path) -> bool:
+    """The run folder still holds its config snapshot. Checking the folder alone is not enough: a checkpoint
+    save right after the folder was deleted makes it again (empty but for the checkpoint)."""
+    return (run_dir / "config.json").is_file()
+
+
 def _fail(store: Store, run_id: str, run_dir: Path, log: Any, title: str, hint: str) -> None:
     _set_status(store, run_id, "failed", f"{title}\n  fix: {hint}" if hint else title)
-    if run_dir.is_dir():
+    if run_folder_intact(run_dir):
         log.append(Warning("train", message=title, hint=hint))
         log.append(StageFinished("train", counts={"status": "failed"}, stopped=True))
 
