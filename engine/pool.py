@@ -8,6 +8,12 @@ from typing import Any
 from engine.answers import AnswerChecker
 from engine.store import Store
 
+EDIT_IN_FORCE_JOIN = """
+LEFT JOIN decisions e ON e.id = (
+    SELECT MAX(x.id) FROM decisions x WHERE x.sample_id = s.id AND x.action = 'edit'
+    AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))"""
+"""Joins `e`, the edit in force of sample `s`: its newest edit not undone by a later clear."""
+
 _POOL_SQL = """
 SELECT s.id, s.origin, s.parent_id, s.round, s.status, s.agreement, s.passage_id,
        COALESCE(e.question, s.question) AS question,
@@ -17,9 +23,7 @@ SELECT s.id, s.origin, s.parent_id, s.round, s.status, s.agreement, s.passage_id
 FROM samples s
 LEFT JOIN decisions d ON d.id = (
     SELECT MAX(id) FROM decisions WHERE sample_id = s.id AND action IN ('accept', 'pin', 'reject', 'clear'))
-LEFT JOIN decisions e ON e.id = (
-    SELECT MAX(x.id) FROM decisions x WHERE x.sample_id = s.id AND x.action = 'edit'
-    AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))
+""" + EDIT_IN_FORCE_JOIN + """
 WHERE s.revision_id = ?
   AND (s.status = 'labelled' OR (s.status = 'unlabelable' AND e.answer IS NOT NULL))
 ORDER BY s.id

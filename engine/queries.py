@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.pool import EDIT_IN_FORCE_JOIN
 from engine.store import Store
 
 DECISION_ACTIONS = ("accept", "reject", "pin", "clear", "edit")
@@ -31,7 +32,7 @@ STATUS_FILTERS = (
 )
 """Filters of the sample table: a status in force, doubtful labels, unscored samples, or an origin."""
 
-# Same rules as engine.pool: the newest accept/pin/reject/clear is the decision in force ('clear' = none);
+# The rules of engine.pool (and its edit join): the newest accept/pin/reject/clear is the decision in force ('clear' = none);
 # the newest edit not followed by a clear replaces question and label, so pinning an edited sample keeps the edit.
 _SAMPLE_SELECT = """
 SELECT s.id, s.origin, s.status AS base_status, s.agreement,
@@ -40,9 +41,7 @@ SELECT s.id, s.origin, s.status AS base_status, s.agreement,
   (SELECT d.action FROM decisions d WHERE d.sample_id=s.id AND d.action IN ('accept','pin','reject','clear')
    ORDER BY d.id DESC LIMIT 1) AS decision
 FROM samples s
-LEFT JOIN decisions e ON e.id = (
-  SELECT MAX(x.id) FROM decisions x WHERE x.sample_id = s.id AND x.action = 'edit'
-  AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))
+""" + EDIT_IN_FORCE_JOIN + """
 WHERE s.revision_id=? {extra}
 """
 _EFFECTIVE_STATUS = """CASE decision WHEN 'accept' THEN 'accepted' WHEN 'pin' THEN 'pinned'
@@ -302,13 +301,6 @@ def scored_pool(store: Store, revision_id: int, model: str | None = None) -> lis
             "decision": None if decision == "clear" else decision,
         }
     return list(pool.values())
-
-
-def pass_rate_histogram(rates: list[float], bins: int = 10) -> list[int]:
-    counts = [0] * bins
-    for p in rates:
-        counts[min(bins - 1, max(0, int(p * bins)))] += 1
-    return counts
 
 
 def adaptation_counts(store: Store, revision_id: int) -> dict[str, int]:

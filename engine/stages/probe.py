@@ -11,18 +11,11 @@ from engine.errors import StageError
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
 from engine.pool import PoolSample, label_checkable, pool, stale
 from engine.stages import StageContext, run_blocking
+from engine.stages.synthesis_common import record_failure
 
 STAGE = "probe"
 EMPTY_HINT = ("check models.base and models.prompt_format (a chat model may need \"chat\", a base model \"plain\"), "
               "and that difficulty.probe_max_tokens / scoring.max_tokens are not tiny")
-
-
-def record_failure(ctx: StageContext, stage: str, item_key: str, reason: str, raw: str = "") -> None:
-    with ctx.store.transaction() as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO failures(revision_id, stage, item_key, reason, raw, created_at) VALUES (?,?,?,?,?,?)",
-            (ctx.revision.id, stage, item_key, reason, raw, time.time()),
-        )
 
 
 def split_checkable(ctx: StageContext, stage: str, checker: AnswerChecker, todo: list[PoolSample], checkable: list[PoolSample], counts: dict[str, int]) -> Iterator[Event]:
@@ -32,7 +25,8 @@ def split_checkable(ctx: StageContext, stage: str, checker: AnswerChecker, todo:
             checkable.append(s)
             continue
         reason = f"label {s.label!r} cannot be checked as a {ctx.task.answer_type} answer"
-        record_failure(ctx, stage, f"sample:{s.id}", reason, s.label or "")
+        with ctx.store.transaction() as conn:
+            record_failure(conn, ctx.revision.id, stage, f"sample:{s.id}", reason, s.label or "")
         counts["failed"] += 1
         yield ItemFailed(stage, item_id=s.id, reason=reason)
 

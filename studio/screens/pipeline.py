@@ -16,6 +16,7 @@ from textual.worker import WorkerState
 from engine import queries
 from engine.errors import SdrlError
 from engine.events import ItemFailed, Progress, StageFinished, StageStarted, Warning
+from engine.selection import histogram
 from engine.workspace import Workspace
 from studio.engine_api import STAGES, exists, missing_notice, optional
 from studio.modals import ConfirmModal
@@ -135,10 +136,10 @@ class PipelineScreen(StudioScreen):
                     "status": status,
                     "pool": pool,
                     "counts": queries.adaptation_counts(workspace.store, rid),
-                    "before": queries.pass_rate_histogram(
+                    "before": histogram(
                         [p["pass_rate"] for p in pool if p["origin"] == "initial"]
                     ),
-                    "after": queries.pass_rate_histogram([p["pass_rate"] for p in pool]),
+                    "after": histogram([p["pass_rate"] for p in pool]),
                 }
             finally:
                 workspace.close()
