@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -121,7 +120,7 @@ class EventLog:
         return events, offset
 
     def follow(self, poll: float = 0.25, stop: Any = None) -> Iterator[Event]:
-        """Yield events as they are appended, until `stop()` is true or a StageFinished of the run arrives."""
+        """Yield events as they are appended, until `stop()` is true (checked after each poll)."""
         offset = 0
         while True:
             events, offset = self.read(offset)
@@ -131,10 +130,3 @@ class EventLog:
             if not events:
                 time.sleep(poll)
 
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

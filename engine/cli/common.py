@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -101,15 +100,3 @@ def render_events(events: Iterable[Event], *, quiet: bool = False, on_event: Cal
                     console.print(f"{event.stage}: {state}" + (f" ({counts})" if counts else ""))
     return finished
 
-
-def iter_with_stop(events: Iterator[Event]) -> Iterator[Event]:
-    try:
-        yield from events
-    finally:
-        close = getattr(events, "close", None)
-        if close:
-            close()
-
-
-def stdout_is_tty() -> bool:
-    return sys.stdout.isatty()
