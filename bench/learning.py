@@ -42,7 +42,11 @@ def accuracy(ws, task, revision_id: int, adapter: Path | None, max_tokens: int) 
     from engine.stages import run_blocking
 
     name, val = val_items(ws, task, revision_id)
-    done = run_blocking(iter_eval(ws, task, name, val, model_spec=task.models.base, adapter=adapter, max_tokens=max_tokens))
+    done = run_blocking(
+        iter_eval(
+            ws, task, name, val, model_spec=task.models.base, adapter=adapter, max_tokens=max_tokens
+        )
+    )
     assert done is not None
     return float(done.counts["accuracy"])
 
@@ -67,18 +71,36 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ws = init_workspace(Path(tmp) / "ws", "demo")
         data = load_task(ws.task_file).model_dump(mode="json", exclude_none=True)
-        data.update(description=DESCRIPTION, output_format="Give the final answer as a number after four hash marks, like this:\n#### 42", demos=[])
+        data.update(
+            description=DESCRIPTION,
+            output_format="Give the final answer as a number after four hash marks, like this:\n#### 42",
+            demos=[],
+        )
         data["models"]["base"] = opts.model
-        data["training"].update(group_size=4, prompts_per_step=2, max_completion_tokens=opts.max_tokens, max_steps=opts.steps,
-                                learning_rate=1e-4, temperature=1.0, checkpoint_every=1000, sample_every=2, kl_coef=0.01)
+        data["training"].update(
+            group_size=4,
+            prompts_per_step=2,
+            max_completion_tokens=opts.max_tokens,
+            max_steps=opts.steps,
+            learning_rate=1e-4,
+            temperature=1.0,
+            checkpoint_every=1000,
+            sample_every=2,
+            kl_coef=0.01,
+        )
         ws.task_file.write_text(tomli_w.dumps(data), encoding="utf-8")
         revision, task = ws.current_revision()
-        rows = [(q, a, None, "train") for q, a in items(rng, opts.train)] + [(q, a, None, "val") for q, a in items(rng, opts.val)]
+        rows = [(q, a, None, "train") for q, a in items(rng, opts.train)] + [
+            (q, a, None, "val") for q, a in items(rng, opts.val)
+        ]
         insert_selection(ws.store, revision.id, rows)
 
         t0 = time.time()
         before = accuracy(ws, task, revision.id, None, opts.max_tokens)
-        print(f"greedy val accuracy before: {before:.1%} ({opts.val} items, {time.time() - t0:.0f} s)", flush=True)
+        print(
+            f"greedy val accuracy before: {before:.1%} ({opts.val} items, {time.time() - t0:.0f} s)",
+            flush=True,
+        )
         t0 = time.time()
         run_id = start_run(ws)
         info = get_run(ws.store, run_id)
@@ -99,10 +121,16 @@ def main() -> None:
         rewards = [v for _, v in metrics["reward_mean"]]
         steps = statistics.median(v for _, v in metrics["step_time"])
         k = max(1, len(rewards) // 4)
-        print(f"trained {len(rewards)} steps in {time.time() - t0:.0f} s (median step {steps:.1f} s)")
+        print(
+            f"trained {len(rewards)} steps in {time.time() - t0:.0f} s (median step {steps:.1f} s)"
+        )
         print(f"per-step train reward: {' '.join(f'{r:.2f}' for r in rewards)}")
-        print(f"mean train reward first {k} steps: {statistics.mean(rewards[:k]):.3f}  last {k} steps: {statistics.mean(rewards[-k:]):.3f}")
-        print(f"zero-variance group share (mean): {statistics.mean(v for _, v in metrics['zero_std_share']):.2f}")
+        print(
+            f"mean train reward first {k} steps: {statistics.mean(rewards[:k]):.3f}  last {k} steps: {statistics.mean(rewards[-k:]):.3f}"
+        )
+        print(
+            f"zero-variance group share (mean): {statistics.mean(v for _, v in metrics['zero_std_share']):.2f}"
+        )
         t0 = time.time()
         after = accuracy(ws, task, revision.id, info.adapter, opts.max_tokens)
         print(f"greedy val accuracy after:  {after:.1%} ({time.time() - t0:.0f} s)")

@@ -46,10 +46,14 @@ def workspace_with_samples(root: Path, n: int, k: int, max_tokens: int, batch: i
     ctx = StageContext.open(ws)
     with ws.store.transaction() as conn:
         for i in range(n):
-            q = QUESTIONS[i % len(QUESTIONS)] + (f" (variant {i // len(QUESTIONS)})" if i >= len(QUESTIONS) else "")
+            q = QUESTIONS[i % len(QUESTIONS)] + (
+                f" (variant {i // len(QUESTIONS)})" if i >= len(QUESTIONS) else ""
+            )
             conn.execute(
                 "INSERT INTO samples(revision_id, origin, round, slot_key, question, label, agreement, status, content_hash, created_at) "
-                "VALUES (?, 'initial', 0, ?, ?, '1', 1.0, 'labelled', ?, ?)", (ctx.revision.id, f"initial:{i}", q, f"h{i}", time.time()))
+                "VALUES (?, 'initial', 0, ?, ?, '1', 1.0, 'labelled', ?, ?)",
+                (ctx.revision.id, f"initial:{i}", q, f"h{i}", time.time()),
+            )
     return ws, ctx
 
 
@@ -63,8 +67,16 @@ def time_stage(ctx, solver, k: int) -> tuple[float, int]:
     return elapsed, int(finished.counts["rollouts"]) if finished else 0
 
 
-def time_one_at_a_time(model, tokenizer, prompts: list[str], k: int, temperature: float, top_p: float,
-                       max_tokens: int, stop: tuple[str, ...]) -> tuple[float, int]:
+def time_one_at_a_time(
+    model,
+    tokenizer,
+    prompts: list[str],
+    k: int,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    stop: tuple[str, ...],
+) -> tuple[float, int]:
     """The naive loop: one prompt, one sequence per `generate` call, same sampling and stopping."""
     import torch
 
@@ -75,19 +87,31 @@ def time_one_at_a_time(model, tokenizer, prompts: list[str], k: int, temperature
         for prompt in prompts:
             enc = tokenizer([prompt], return_tensors="pt").to(device)
             for _ in range(k):
-                model.generate(**enc, do_sample=True, temperature=temperature, top_p=top_p, top_k=0,
-                               max_new_tokens=max_tokens, stop_strings=list(stop) or None, tokenizer=tokenizer,
-                               pad_token_id=tokenizer.pad_token_id)
+                model.generate(
+                    **enc,
+                    do_sample=True,
+                    temperature=temperature,
+                    top_p=top_p,
+                    top_k=0,
+                    max_new_tokens=max_tokens,
+                    stop_strings=list(stop) or None,
+                    tokenizer=tokenizer,
+                    pad_token_id=tokenizer.pad_token_id,
+                )
                 count += 1
     return time.perf_counter() - start, count
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("-k", type=int, default=8)
     parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--batch", type=int, default=4, help="samples per generate call in our stage")
+    parser.add_argument(
+        "--batch", type=int, default=4, help="samples per generate call in our stage"
+    )
     args = parser.parse_args()
 
     import torch
@@ -95,20 +119,40 @@ def main() -> None:
     from engine.backends.solver import get_solver, solve_prompts
 
     with tempfile.TemporaryDirectory() as tmp:
-        ws, ctx = workspace_with_samples(Path(tmp), args.samples, args.k, args.max_tokens, args.batch, "transformers")
+        ws, ctx = workspace_with_samples(
+            Path(tmp), args.samples, args.k, args.max_tokens, args.batch, "transformers"
+        )
         solver: Any = get_solver(ctx.task)
-        prompts = solve_prompts(ctx.task, [r["question"] for r in ws.store.query("SELECT question FROM samples ORDER BY id")], solver)
+        prompts = solve_prompts(
+            ctx.task,
+            [r["question"] for r in ws.store.query("SELECT question FROM samples ORDER BY id")],
+            solver,
+        )
         s = ctx.task.scoring
         solver.generate(prompts[:1], n=1, max_tokens=2)  # warm-up
         ours_s, ours_n = time_stage(ctx, solver, args.k)
-        base_s, base_n = time_one_at_a_time(solver.model, solver.tokenizer, prompts, args.k, s.temperature, s.top_p,
-                                            args.max_tokens, solver.stop)
+        base_s, base_n = time_one_at_a_time(
+            solver.model,
+            solver.tokenizer,
+            prompts,
+            args.k,
+            s.temperature,
+            s.top_p,
+            args.max_tokens,
+            solver.stop,
+        )
         ours, base = ours_n / ours_s, base_n / base_s
         device = "GPU" if torch.cuda.is_available() else "CPU"
-        print(f"device {device}; {args.samples} samples x k={args.k}, max_tokens={args.max_tokens}, "
-              f"{args.batch} samples per generate call")
-        print(f"scoring stage (transformers, batched): {ours:.2f} rollouts/s ({ours_n} in {ours_s:.1f}s)")
-        print(f"one-at-a-time HF generate:              {base:.2f} rollouts/s ({base_n} in {base_s:.1f}s)")
+        print(
+            f"device {device}; {args.samples} samples x k={args.k}, max_tokens={args.max_tokens}, "
+            f"{args.batch} samples per generate call"
+        )
+        print(
+            f"scoring stage (transformers, batched): {ours:.2f} rollouts/s ({ours_n} in {ours_s:.1f}s)"
+        )
+        print(
+            f"one-at-a-time HF generate:              {base:.2f} rollouts/s ({base_n} in {base_s:.1f}s)"
+        )
         print(f"ratio: {ours / base:.2f}x (goal >= 3 on CPU)")
         solver.close()
         ws.close()
@@ -124,7 +168,9 @@ def _vllm(args: argparse.Namespace, tmp: str, hf_rate: float) -> None:
         return
     from engine.backends.solver import get_solver
 
-    ws, ctx = workspace_with_samples(Path(tmp) / "vllm", args.samples, args.k, args.max_tokens, args.samples, "vllm")
+    ws, ctx = workspace_with_samples(
+        Path(tmp) / "vllm", args.samples, args.k, args.max_tokens, args.samples, "vllm"
+    )
     solver = get_solver(ctx.task)
     vllm_s, vllm_n = time_stage(ctx, solver, args.k)
     rate = vllm_n / vllm_s

@@ -189,7 +189,8 @@ def load_custom(path: str) -> CustomChecker:
     module_name, _, attr = path.partition(":")
     if not module_name or not attr:
         raise ConfigError(
-            f"checker {path!r} is not a dotted path", 'write it as checker = "package.module:function"'
+            f"checker {path!r} is not a dotted path",
+            'write it as checker = "package.module:function"',
         )
     try:
         module = importlib.import_module(module_name)
@@ -199,10 +200,14 @@ def load_custom(path: str) -> CustomChecker:
             f"checker {path!r} cannot be imported: {exc}",
             "make the module importable (installed, or on PYTHONPATH) and check the function name",
         ) from exc
-    return CustomChecker(extract, getattr(module, "equivalent", None), getattr(module, "render", None))
+    return CustomChecker(
+        extract, getattr(module, "equivalent", None), getattr(module, "render", None)
+    )
 
 
-def checker_for(answer_type: str, *, checker: str | None = None, choices: Sequence[str] = ("A", "B", "C", "D")) -> AnswerChecker:
+def checker_for(
+    answer_type: str, *, checker: str | None = None, choices: Sequence[str] = ("A", "B", "C", "D")
+) -> AnswerChecker:
     if answer_type == "numeric":
         return NumericChecker()
     if answer_type == "math":
@@ -213,7 +218,10 @@ def checker_for(answer_type: str, *, checker: str | None = None, choices: Sequen
         return ExactChecker()
     if answer_type == "custom":
         return load_custom(checker or "")
-    raise ConfigError(f"unknown answer type {answer_type!r}", "use numeric, math, multiple_choice, exact or custom")
+    raise ConfigError(
+        f"unknown answer type {answer_type!r}",
+        "use numeric, math, multiple_choice, exact or custom",
+    )
 
 
 def task_checker(task: object) -> AnswerChecker:

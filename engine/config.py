@@ -106,7 +106,9 @@ class TrainingSettings(_Section):
     lora_rank: PositiveInt = 16
     lora_alpha: PositiveInt = 32
     lora_dropout: Probability = 0.05
-    target_modules: list[str] = Field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
+    )
     learning_rate: Annotated[float, Field(gt=0.0)] = 5e-5
     group_size: Annotated[int, Field(ge=2)] = 16
     prompts_per_step: PositiveInt = 4
@@ -179,7 +181,9 @@ def load_task(path: Path) -> TaskDefinition:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path} does not exist", "run `sdrl init DIR` to create a workspace with a task.toml") from exc
+        raise ConfigError(
+            f"{path} does not exist", "run `sdrl init DIR` to create a workspace with a task.toml"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} is not UTF-8 text", "save the file as UTF-8") from exc
     return parse_task(text, str(path))
@@ -196,7 +200,9 @@ def _describe(exc: ValidationError, source: str) -> tuple[str, str]:
             fixes.append(f"add `{field} = ...`")
         elif kind == "extra_forbidden":
             problems.append(f"field `{field}` is not a known setting")
-            fixes.append(f"remove or rename `{field}` (check its spelling against `sdrl init --template blank`)")
+            fixes.append(
+                f"remove or rename `{field}` (check its spelling against `sdrl init --template blank`)"
+            )
         elif kind == "literal_error":
             allowed = err.get("ctx", {}).get("expected", "")
             problems.append(f"field `{field}` is {err.get('input')!r}, not one of {allowed}")

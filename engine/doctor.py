@@ -58,7 +58,9 @@ def _torch() -> str:
 
 def _vllm() -> str:
     if importlib.util.find_spec("vllm") is None:
-        raise SdrlError("vllm not installed (optional)", "on a GPU machine: pip install 'sdrl-studio[gpu]'")
+        raise SdrlError(
+            "vllm not installed (optional)", "on a GPU machine: pip install 'sdrl-studio[gpu]'"
+        )
     import vllm
 
     return f"vllm {vllm.__version__}"
@@ -74,12 +76,17 @@ def _disk(path: Path) -> str:
     path.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(path).free / 2**30
     if free < 2:
-        raise SdrlError(f"only {free:.1f} GiB free at {path}", "free disk space: models and checkpoints need a few GiB")
+        raise SdrlError(
+            f"only {free:.1f} GiB free at {path}",
+            "free disk space: models and checkpoints need a few GiB",
+        )
     return f"{free:.0f} GiB free at {path}"
 
 
 def run_checks(workspace_root: Path | None = None) -> Iterator[Check]:
-    yield _timed("llama.cpp", _llama_cpp, "pip install llama-cpp-python (compiles from source, ~5 min)")
+    yield _timed(
+        "llama.cpp", _llama_cpp, "pip install llama-cpp-python (compiles from source, ~5 min)"
+    )
     for name in BUNDLED:
         yield _timed(f"model {name}", functools.partial(_load_gguf, name))
     yield _timed("torch", _torch, "pip install torch==2.13.0")

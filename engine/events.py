@@ -61,7 +61,9 @@ class Token(Event):
 
 
 @dataclass(frozen=True)
-class Warning(Event):  # noqa: A001 - an event kind, not the builtin
+class StageWarning(Event):
+    """Something the user should know that does not stop the stage, with how to fix it."""
+
     message: str = ""
     hint: str = ""
 
@@ -74,8 +76,18 @@ class StageFinished(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in (StageStarted, Progress, ItemDone, ItemFailed, Metric, Token, Warning, StageFinished)
+    for cls in (
+        StageStarted,
+        Progress,
+        ItemDone,
+        ItemFailed,
+        Metric,
+        Token,
+        StageWarning,
+        StageFinished,
+    )
 }
+EVENT_TYPES["Warning"] = StageWarning  # the name event logs written before the rename carry
 
 
 def to_dict(event: Event) -> dict[str, Any]:
@@ -129,4 +141,3 @@ class EventLog:
                 return
             if not events:
                 time.sleep(poll)
-

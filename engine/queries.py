@@ -34,16 +34,20 @@ STATUS_FILTERS = (
 
 # The rules of engine.pool (and its edit join): the newest accept/pin/reject/clear is the decision in force ('clear' = none);
 # the newest edit not followed by a clear replaces question and label, so pinning an edited sample keeps the edit.
-_SAMPLE_SELECT = """
+_SAMPLE_SELECT = (
+    """
 SELECT s.id, s.origin, s.status AS base_status, s.agreement,
   COALESCE(e.question, s.question) AS question, COALESCE(e.answer, s.label) AS label, e.id AS edit_id,
   (SELECT sc.pass_rate FROM scores sc WHERE sc.sample_id=s.id ORDER BY sc.created_at DESC LIMIT 1) AS pass_rate,
   (SELECT d.action FROM decisions d WHERE d.sample_id=s.id AND d.action IN ('accept','pin','reject','clear')
    ORDER BY d.id DESC LIMIT 1) AS decision
 FROM samples s
-""" + EDIT_IN_FORCE_JOIN + """
+"""
+    + EDIT_IN_FORCE_JOIN
+    + """
 WHERE s.revision_id=? {extra}
 """
+)
 _EFFECTIVE_STATUS = """CASE decision WHEN 'accept' THEN 'accepted' WHEN 'pin' THEN 'pinned'
   WHEN 'reject' THEN 'rejected' ELSE CASE WHEN edit_id IS NOT NULL THEN 'edited' ELSE base_status END END"""
 

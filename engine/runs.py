@@ -48,8 +48,20 @@ class RunInfo:
 
 
 def _info(row: Any) -> RunInfo:
-    return RunInfo(row["id"], row["status"], row["step"], row["total_steps"], row["pid"], Path(row["folder"]),
-                   row["base_model"], row["created_at"], row["updated_at"], row["message"], row["revision_id"], row["selection_id"])
+    return RunInfo(
+        row["id"],
+        row["status"],
+        row["step"],
+        row["total_steps"],
+        row["pid"],
+        Path(row["folder"]),
+        row["base_model"],
+        row["created_at"],
+        row["updated_at"],
+        row["message"],
+        row["revision_id"],
+        row["selection_id"],
+    )
 
 
 def process_alive(pid: int | None) -> bool:
@@ -70,24 +82,39 @@ def _refresh(store: Store, info: RunInfo) -> RunInfo:
     if info.status == "queued" and not info.pid and time.time() - info.updated_at < 30:
         return info  # launched a moment ago; the pid is being recorded
     if info.status in LIVE and not process_alive(info.pid):
-        message = "the training process ended without reporting (killed?); `sdrl runs resume " + info.id + "` continues from the last checkpoint"
+        message = (
+            "the training process ended without reporting (killed?); `sdrl runs resume "
+            + info.id
+            + "` continues from the last checkpoint"
+        )
         with store.transaction() as conn:
-            conn.execute("UPDATE runs SET status='failed', message=?, updated_at=? WHERE id=? AND status IN ('queued','running')",
-                         (message, time.time(), info.id))
+            conn.execute(
+                "UPDATE runs SET status='failed', message=?, updated_at=? WHERE id=? AND status IN ('queued','running')",
+                (message, time.time(), info.id),
+            )
         return get_run(store, info.id, refresh=False)
     return info
 
 
 def list_runs(store: Store) -> list[RunInfo]:
-    return [_refresh(store, _info(r)) for r in store.query("SELECT * FROM runs WHERE kind='train' ORDER BY created_at DESC")]
+    return [
+        _refresh(store, _info(r))
+        for r in store.query("SELECT * FROM runs WHERE kind='train' ORDER BY created_at DESC")
+    ]
 
 
 def get_run(store: Store, run_id: str, *, refresh: bool = True) -> RunInfo:
-    rows = store.query("SELECT * FROM runs WHERE id=? OR id LIKE ? ORDER BY created_at DESC", (run_id, f"{run_id}%"))
+    rows = store.query(
+        "SELECT * FROM runs WHERE id=? OR id LIKE ? ORDER BY created_at DESC",
+        (run_id, f"{run_id}%"),
+    )
     if not rows:
         raise RunError(f"No run {run_id!r} in this workspace", "list runs with `sdrl runs list`")
     if len(rows) > 1 and rows[0]["id"] != run_id:
-        raise RunError(f"Run id {run_id!r} is ambiguous ({len(rows)} runs start with it)", "give more characters of the id")
+        raise RunError(
+            f"Run id {run_id!r} is ambiguous ({len(rows)} runs start with it)",
+            "give more characters of the id",
+        )
     info = _info(rows[0])
     return _refresh(store, info) if refresh else info
 
@@ -95,7 +122,9 @@ def get_run(store: Store, run_id: str, *, refresh: bool = True) -> RunInfo:
 def run_metrics(store: Store, run_id: str) -> dict[str, list[tuple[int, float]]]:
     """name -> [(step, value)] in step order."""
     out: dict[str, list[tuple[int, float]]] = {}
-    for r in store.query("SELECT step, name, value FROM run_metrics WHERE run_id=? ORDER BY step", (run_id,)):
+    for r in store.query(
+        "SELECT step, name, value FROM run_metrics WHERE run_id=? ORDER BY step", (run_id,)
+    ):
         out.setdefault(r["name"], []).append((r["step"], r["value"]))
     return out
 
@@ -104,11 +133,18 @@ def training_settings(base: TrainingSettings, overrides: dict[str, Any] | None) 
     try:
         return TrainingSettings.model_validate({**base.model_dump(), **(overrides or {})})
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"Invalid training override ({fields})", "check the [training] field names and values (`sdrl train --help`)") from exc
+        fields = ", ".join(
+            ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(
+            f"Invalid training override ({fields})",
+            "check the [training] field names and values (`sdrl train --help`)",
+        ) from exc
 
 
-def prepare(workspace: Workspace, overrides: dict[str, Any] | None = None, model: str | None = None) -> tuple[Any, Any, Any, int, list[Any]]:
+def prepare(
+    workspace: Workspace, overrides: dict[str, Any] | None = None, model: str | None = None
+) -> tuple[Any, Any, Any, int, list[Any]]:
     """(revision, task with overrides, preflight, selection id, rows) for a launch or a `--check`."""
     from engine.training.data import selected_rows
     from engine.training.preflight import preflight
@@ -119,8 +155,14 @@ def prepare(workspace: Workspace, overrides: dict[str, Any] | None = None, model
     return revision, task, preflight(task, rows, model or task.models.base), selection_id, rows
 
 
-def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, model: str | None = None,
-              accelerate_config: Path | None = None, num_processes: int | None = None) -> str:
+def start_run(
+    workspace: Workspace,
+    overrides: dict[str, Any] | None = None,
+    *,
+    model: str | None = None,
+    accelerate_config: Path | None = None,
+    num_processes: int | None = None,
+) -> str:
     """Check, snapshot the config and data into a new run folder, and launch the worker detached. Returns the run id.
 
     With `accelerate_config` the worker runs under `accelerate launch` (multi-GPU DDP / DeepSpeed, docs/scale-out.md).
@@ -135,10 +177,21 @@ def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, 
     run_dir = workspace.runs_dir / run_id
     run_dir.mkdir(parents=True)
     total = planned_steps(task.training, len(rows))
-    config = {"run_id": run_id, "base_model": base, "revision_id": revision.id, "selection_id": selection_id,
-              "total_steps": total, "task": task.model_dump(mode="json"), "preflight": pre.facts,
-              "launch": {"accelerate_config": str(Path(accelerate_config).resolve()) if accelerate_config else None,
-                         "num_processes": num_processes}}
+    config = {
+        "run_id": run_id,
+        "base_model": base,
+        "revision_id": revision.id,
+        "selection_id": selection_id,
+        "total_steps": total,
+        "task": task.model_dump(mode="json"),
+        "preflight": pre.facts,
+        "launch": {
+            "accelerate_config": str(Path(accelerate_config).resolve())
+            if accelerate_config
+            else None,
+            "num_processes": num_processes,
+        },
+    }
     (run_dir / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     write_rows(run_dir / "train.jsonl", rows)
     now = time.time()
@@ -146,13 +199,25 @@ def start_run(workspace: Workspace, overrides: dict[str, Any] | None = None, *, 
         conn.execute(
             "INSERT INTO runs(id, kind, status, created_at, updated_at, folder, config, revision_id, selection_id, base_model, total_steps) "
             "VALUES (?, 'train', 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, now, now, str(run_dir), json.dumps(config), revision.id, selection_id, base, total),
+            (
+                run_id,
+                now,
+                now,
+                str(run_dir),
+                json.dumps(config),
+                revision.id,
+                selection_id,
+                base,
+                total,
+            ),
         )
     _spawn(workspace, run_id, run_dir)
     return run_id
 
 
-def worker_command(workspace: Workspace, run_id: str, launch: dict[str, Any] | None = None) -> list[str]:
+def worker_command(
+    workspace: Workspace, run_id: str, launch: dict[str, Any] | None = None
+) -> list[str]:
     """The worker's command line: plain python, or `accelerate launch` with a config from assets/accelerate/."""
     launch = launch or {}
     command = [sys.executable, "-m"]
@@ -166,17 +231,25 @@ def worker_command(workspace: Workspace, run_id: str, launch: dict[str, Any] | N
 
 def _spawn(workspace: Workspace, run_id: str, run_dir: Path) -> int:
     repo = str(Path(__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p),
+    }
     launch = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("launch")
     with open(run_dir / "train.log", "ab") as log:
         proc = subprocess.Popen(
             worker_command(workspace, run_id, launch),
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # own session: closing the terminal or SSH does not reach it
-            cwd=workspace.root, env=env,
+            cwd=workspace.root,
+            env=env,
         )
     with workspace.store.transaction() as conn:
-        conn.execute("UPDATE runs SET pid=?, updated_at=? WHERE id=?", (proc.pid, time.time(), run_id))
+        conn.execute(
+            "UPDATE runs SET pid=?, updated_at=? WHERE id=?", (proc.pid, time.time(), run_id)
+        )
     return proc.pid
 
 
@@ -184,7 +257,10 @@ def stop_run(workspace: Workspace, run_id: str, *, wait: float = 0.0) -> RunInfo
     """Ask a run to stop after its current step (it saves a checkpoint first); optionally wait for it."""
     info = get_run(workspace.store, run_id)
     if info.status not in LIVE:
-        raise RunError(f"Run {info.id} is not running (status {info.status})", "nothing to stop; `sdrl runs list` shows all runs")
+        raise RunError(
+            f"Run {info.id} is not running (status {info.status})",
+            "nothing to stop; `sdrl runs list` shows all runs",
+        )
     if info.folder.is_dir():
         (info.folder / "stop").touch()
     if info.pid:
@@ -203,20 +279,38 @@ def resume_run(workspace: Workspace, run_id: str) -> str:
     """Relaunch a stopped or failed run; the worker continues from its last checkpoint with the same step numbers."""
     info = get_run(workspace.store, run_id)
     if info.status in LIVE:
-        raise RunError(f"Run {info.id} is still {info.status} (pid {info.pid})", f"follow it with `sdrl attach {info.id}`")
+        raise RunError(
+            f"Run {info.id} is still {info.status} (pid {info.pid})",
+            f"follow it with `sdrl attach {info.id}`",
+        )
     if info.status == "finished":
-        raise RunError(f"Run {info.id} has finished", "start a new run with `sdrl train` (e.g. with more steps)")
+        raise RunError(
+            f"Run {info.id} has finished",
+            "start a new run with `sdrl train` (e.g. with more steps)",
+        )
     if not (info.folder / "config.json").is_file():
-        raise RunError(f"The folder of run {info.id} ({info.folder}) is missing or incomplete", "start a new run with `sdrl train`")
+        raise RunError(
+            f"The folder of run {info.id} ({info.folder}) is missing or incomplete",
+            "start a new run with `sdrl train`",
+        )
     (info.folder / "stop").unlink(missing_ok=True)
     with workspace.store.transaction() as conn:
-        conn.execute("UPDATE runs SET status='queued', pid=NULL, message='resuming', updated_at=? WHERE id=?", (time.time(), info.id))
+        conn.execute(
+            "UPDATE runs SET status='queued', pid=NULL, message='resuming', updated_at=? WHERE id=?",
+            (time.time(), info.id),
+        )
     _spawn(workspace, info.id, info.folder)
     return info.id
 
 
-def follow(workspace: Workspace, run_id: str, *, poll: float = 0.5, from_start: bool = True,
-           should_stop: Callable[[], bool] | None = None) -> Iterator[Event]:
+def follow(
+    workspace: Workspace,
+    run_id: str,
+    *,
+    poll: float = 0.5,
+    from_start: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[Event]:
     """Yield the run's events as they are written, until its process is gone (or `should_stop()`)."""
     info = get_run(workspace.store, run_id)
     log = EventLog(info.folder / "events.jsonl")

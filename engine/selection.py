@@ -44,15 +44,21 @@ def _by_rate_desc(c: Candidate) -> tuple[float, int]:
     return (-(c.pass_rate if c.pass_rate is not None else 0.0), c.sample_id)
 
 
-def rank_paper(pool: Sequence[Candidate], band: tuple[float, float] = (0.0, 1.0)) -> list[Candidate]:
+def rank_paper(
+    pool: Sequence[Candidate], band: tuple[float, float] = (0.0, 1.0)
+) -> list[Candidate]:
     """The paper's rule: only 0 < p < 1 (p = 0 or 1 gives zero GRPO advantage), hardest first."""
-    return sorted((c for c in pool if c.pass_rate is not None and 0.0 < c.pass_rate < 1.0), key=_by_rate)
+    return sorted(
+        (c for c in pool if c.pass_rate is not None and 0.0 < c.pass_rate < 1.0), key=_by_rate
+    )
 
 
 def rank_band(pool: Sequence[Candidate], band: tuple[float, float] = (0.0, 1.0)) -> list[Candidate]:
     """lo <= p <= hi, hardest first."""
     lo, hi = check_band(band)
-    return sorted((c for c in pool if c.pass_rate is not None and lo <= c.pass_rate <= hi), key=_by_rate)
+    return sorted(
+        (c for c in pool if c.pass_rate is not None and lo <= c.pass_rate <= hi), key=_by_rate
+    )
 
 
 def rank_easy(pool: Sequence[Candidate], band: tuple[float, float] = (0.0, 1.0)) -> list[Candidate]:
@@ -90,8 +96,15 @@ def check_band(band: Sequence[float]) -> tuple[float, float]:
     return lo, hi
 
 
-def select(pool: Sequence[Candidate], *, rule: str = "paper", m: int = 500, band: Sequence[float] = (0.0, 1.0),
-           validation_share: float = 0.0, seed: int = 0) -> Selected:
+def select(
+    pool: Sequence[Candidate],
+    *,
+    rule: str = "paper",
+    m: int = 500,
+    band: Sequence[float] = (0.0, 1.0),
+    validation_share: float = 0.0,
+    seed: int = 0,
+) -> Selected:
     """Apply `rule`, keep M, reserve a seeded validation split; accepted/pinned always train, rejected never appear.
 
     The validation split is drawn (seeded) from the rule's eligible samples before the top M are taken,
@@ -111,7 +124,11 @@ def select(pool: Sequence[Candidate], *, rule: str = "paper", m: int = 500, band
     n_val = round(validation_share * take)
     if n_val >= len(ranked) and ranked:
         n_val = len(ranked) - 1  # always leave something to train on
-    held = set(random.Random(seed).sample([c.sample_id for c in ranked], n_val)) if n_val > 0 else set()
+    held = (
+        set(random.Random(seed).sample([c.sample_id for c in ranked], n_val))
+        if n_val > 0
+        else set()
+    )
     val = tuple(c for c in ranked if c.sample_id in held)
     rest = [c for c in ranked if c.sample_id not in held]
     budget = len(rest) if rule == "all" else max(0, m - len(forced))
@@ -130,5 +147,11 @@ def spread(values: Sequence[float]) -> dict[str, Any]:
     """min, max, mean, median and population std of some values (None where there are none)."""
     if not values:
         return {"n": 0, "min": None, "max": None, "mean": None, "median": None, "std": None}
-    return {"n": len(values), "min": min(values), "max": max(values), "mean": statistics.fmean(values),
-            "median": statistics.median(values), "std": statistics.pstdev(values)}
+    return {
+        "n": len(values),
+        "min": min(values),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+        "median": statistics.median(values),
+        "std": statistics.pstdev(values),
+    }

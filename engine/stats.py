@@ -27,8 +27,11 @@ def _model_key(store: Store, revision_id: int) -> tuple[str | None, float]:
             return model_key(task), task.generation.low_agreement
         except SdrlError:
             pass
-    key = store.scalar("SELECT c.model FROM scores c JOIN samples s ON s.id=c.sample_id WHERE s.revision_id=? "
-                       "ORDER BY c.created_at DESC LIMIT 1", (revision_id,))
+    key = store.scalar(
+        "SELECT c.model FROM scores c JOIN samples s ON s.id=c.sample_id WHERE s.revision_id=? "
+        "ORDER BY c.created_at DESC LIMIT 1",
+        (revision_id,),
+    )
     return key, low
 
 
@@ -37,13 +40,17 @@ def compute_stats(store: Store, revision_id: int) -> dict[str, Any]:
     model, low = _model_key(store, revision_id)
     rows = store.query(
         "SELECT s.id, s.origin, s.round, s.status, s.agreement, c.pass_rate FROM samples s "
-        "LEFT JOIN scores c ON c.sample_id = s.id AND c.model = ? WHERE s.revision_id = ?", (model, revision_id))
+        "LEFT JOIN scores c ON c.sample_id = s.id AND c.model = ? WHERE s.revision_id = ?",
+        (model, revision_id),
+    )
     usable = [r for r in rows if r["status"] == "labelled"]
     initial = [r["pass_rate"] for r in usable if r["round"] == 0 and r["pass_rate"] is not None]
     whole = [r["pass_rate"] for r in usable if r["pass_rate"] is not None]
     probes = store.query(
         "SELECT p.correct, COUNT(*) n FROM probes p JOIN samples s ON s.id=p.sample_id "
-        "WHERE s.revision_id=? AND p.model=? GROUP BY p.correct", (revision_id, model))
+        "WHERE s.revision_id=? AND p.model=? GROUP BY p.correct",
+        (revision_id, model),
+    )
     probe_counts = {bool(r["correct"]): int(r["n"]) for r in probes}
     rewrites: dict[str, dict[str, int]] = {}
     for direction in ("harder", "easier"):
@@ -70,12 +77,16 @@ def compute_stats(store: Store, revision_id: int) -> dict[str, Any]:
 
 
 def _selection(store: Store, revision_id: int, low: float) -> dict[str, Any] | None:
-    latest = store.conn.execute("SELECT * FROM selections WHERE revision_id=? ORDER BY id DESC LIMIT 1",
-                                (revision_id,)).fetchone()
+    latest = store.conn.execute(
+        "SELECT * FROM selections WHERE revision_id=? ORDER BY id DESC LIMIT 1", (revision_id,)
+    ).fetchone()
     if latest is None:
         return None
-    items = store.query("SELECT i.split, i.pass_rate, s.agreement FROM selection_items i JOIN samples s ON s.id=i.sample_id "
-                        "WHERE i.selection_id=?", (latest["id"],))
+    items = store.query(
+        "SELECT i.split, i.pass_rate, s.agreement FROM selection_items i JOIN samples s ON s.id=i.sample_id "
+        "WHERE i.selection_id=?",
+        (latest["id"],),
+    )
     train = [r for r in items if r["split"] == "train"]
     agreement = [r["agreement"] for r in train if r["agreement"] is not None]
     return {
@@ -85,8 +96,11 @@ def _selection(store: Store, revision_id: int, low: float) -> dict[str, Any] | N
         "train": len(train),
         "val": len(items) - len(train),
         "pass_rate": spread([r["pass_rate"] for r in train if r["pass_rate"] is not None]),
-        "pass_rate_histogram": histogram([r["pass_rate"] for r in train if r["pass_rate"] is not None], BINS),
-        "agreement": spread(agreement) | {"below_threshold": sum(1 for a in agreement if a < low), "threshold": low},
+        "pass_rate_histogram": histogram(
+            [r["pass_rate"] for r in train if r["pass_rate"] is not None], BINS
+        ),
+        "agreement": spread(agreement)
+        | {"below_threshold": sum(1 for a in agreement if a < low), "threshold": low},
     }
 
 

@@ -153,7 +153,9 @@ class Store:
             (revision_id, stage, key),
         )
 
-    def put_artifact(self, conn: sqlite3.Connection, revision_id: int, stage: str, key: str, value: str) -> None:
+    def put_artifact(
+        self, conn: sqlite3.Connection, revision_id: int, stage: str, key: str, value: str
+    ) -> None:
         conn.execute(
             "INSERT INTO artifacts(revision_id, stage, key, value, created_at) VALUES (?,?,?,?,?) "
             "ON CONFLICT(revision_id, stage, key) DO UPDATE SET value=excluded.value, created_at=excluded.created_at",
@@ -162,11 +164,12 @@ class Store:
 
 
 def _revision(row: sqlite3.Row) -> Revision:
-    return Revision(row["id"], row["created_at"], row["content"], row["content_hash"], row["message"])
+    return Revision(
+        row["id"], row["created_at"], row["content"], row["content_hash"], row["message"]
+    )
 
 
 def _split_sql(script: str) -> list[str]:
     """Split a migration into statements (our migrations hold no ';' inside strings or triggers)."""
     code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
     return [s.strip() for s in code.split(";") if s.strip()]
-

@@ -79,10 +79,22 @@ def tiny_workspace(root: Path | str, items: int = 6, **training: object) -> Any:
     data = load_task(ws.task_file).model_dump(mode="json", exclude_none=True)
     data.update(answer_type="custom", checker="engine.tiny:extract")
     data["models"]["base"] = str(tiny_model())
-    data["training"].update({"max_completion_tokens": 12, "max_steps": 3, "checkpoint_every": 1, "sample_every": 1,
-                             "group_size": 4, "prompts_per_step": 1, **training})
+    data["training"].update(
+        {
+            "max_completion_tokens": 12,
+            "max_steps": 3,
+            "checkpoint_every": 1,
+            "sample_every": 1,
+            "group_size": 4,
+            "prompts_per_step": 1,
+            **training,
+        }
+    )
     ws.task_file.write_text(tomli_w.dumps(data), encoding="utf-8")
     revision, _ = ws.current_revision("tiny training test")
-    rows = [(f"Question {i}: say something.", "1", 0.5, "val" if i == items - 1 else "train") for i in range(items)]
+    rows = [
+        (f"Question {i}: say something.", "1", 0.5, "val" if i == items - 1 else "train")
+        for i in range(items)
+    ]
     insert_selection(ws.store, revision.id, rows)
     return ws

@@ -97,7 +97,9 @@ def open_workspace(path: Path | str | None = None, *, writable: bool = True) -> 
     """Open an existing workspace; `path` None means the current directory."""
     root = Path(path or ".").expanduser().resolve()
     if not root.exists():
-        raise WorkspaceError(f"{root} does not exist", f"create a workspace there with `sdrl init {root}`")
+        raise WorkspaceError(
+            f"{root} does not exist", f"create a workspace there with `sdrl init {root}`"
+        )
     if not is_workspace(root):
         raise WorkspaceError(
             f"{root} is not an sdrl workspace (no {TASK_FILE})",

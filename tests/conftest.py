@@ -57,7 +57,13 @@ def make_workspace(tmp_path: Path):
         ws.close()
 
 
-def run_sdrl(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_sdrl(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `sdrl` CLI in a subprocess (exit codes, stdout and stderr as a user sees them)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

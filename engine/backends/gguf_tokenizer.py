@@ -30,7 +30,11 @@ def tokenizer_folder(ref: ModelRef) -> Path:
         return folder
     target = folder / FOLDER
     marker = target / ".complete"
-    if (target / "tokenizer.json").is_file() and marker.is_file() and marker.read_text() == f"{ref.path}\n{VERSION}":
+    if (
+        (target / "tokenizer.json").is_file()
+        and marker.is_file()
+        and marker.read_text() == f"{ref.path}\n{VERSION}"
+    ):
         return target
     meta = _read_vocab(ref.path)
     if meta is None:  # not SentencePiece: transformers' own conversion is fine
@@ -58,7 +62,10 @@ def tokenizer_folder(ref: ModelRef) -> Path:
         staging.rename(target)
     except (OSError, ValueError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise ModelError(f"Cannot build a tokenizer for {ref.path}: {exc}", "check free disk space under SDRL_HOME") from exc
+        raise ModelError(
+            f"Cannot build a tokenizer for {ref.path}: {exc}",
+            "check free disk space under SDRL_HOME",
+        ) from exc
     return target
 
 
@@ -79,7 +86,11 @@ def _read_vocab(path: Path) -> dict[str, Any] | None:
     reader = gguf.GGUFReader(str(path))
     fields = reader.fields
     model = fields.get("tokenizer.ggml.model")
-    if model is None or bytes(model.parts[-1]).decode() != "llama" or "tokenizer.ggml.scores" not in fields:
+    if (
+        model is None
+        or bytes(model.parts[-1]).decode() != "llama"
+        or "tokenizer.ggml.scores" not in fields
+    ):
         return None
 
     def array(name: str) -> list[Any]:
@@ -100,7 +111,9 @@ def _read_vocab(path: Path) -> dict[str, Any] | None:
         "unk": scalar("tokenizer.ggml.unknown_token_id"),
         "add_bos": _flag(fields, "tokenizer.ggml.add_bos_token", True),
         "add_space_prefix": _flag(fields, "tokenizer.ggml.add_space_prefix", True),
-        "chat_template": bytes(fields["tokenizer.chat_template"].parts[-1]).decode() if "tokenizer.chat_template" in fields else None,
+        "chat_template": bytes(fields["tokenizer.chat_template"].parts[-1]).decode()
+        if "tokenizer.chat_template" in fields
+        else None,
     }
 
 
@@ -124,17 +137,42 @@ def _build(meta: dict[str, Any]) -> Any:
         for cut in range(1, len(name)):
             left, right = name[:cut], name[cut:]
             li, ri = vocab.get(left), vocab.get(right)
-            if li is not None and ri is not None and types[li] in mergeable and types[ri] in mergeable:
+            if (
+                li is not None
+                and ri is not None
+                and types[li] in mergeable
+                and types[ri] in mergeable
+            ):
                 merges.append((scores[i], scores[li], scores[ri], left, right))
     merges.sort(key=lambda m: (m[0], m[1], m[2]), reverse=True)
     unk = names[meta["unk"]] if meta["unk"] is not None else None
-    tokenizer = Tokenizer(BPE(vocab, [(m[3], m[4]) for m in merges], unk_token=unk, fuse_unk=True, byte_fallback=True))
+    tokenizer = Tokenizer(
+        BPE(vocab, [(m[3], m[4]) for m in merges], unk_token=unk, fuse_unk=True, byte_fallback=True)
+    )
     replace = normalizers.Replace(" ", "\u2581")
     # Llama-style vocabularies put a space before the text; Gemma's does not
-    tokenizer.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), replace]) if meta["add_space_prefix"] else replace
-    tokenizer.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
-    tokenizer.add_special_tokens([AddedToken(n, special=True, normalized=False) for i, n in enumerate(names) if types[i] == _CONTROL])
-    tokenizer.add_tokens([AddedToken(n, special=False, normalized=True) for i, n in enumerate(names) if types[i] == _USER_DEFINED])
+    tokenizer.normalizer = (
+        normalizers.Sequence([normalizers.Prepend("\u2581"), replace])
+        if meta["add_space_prefix"]
+        else replace
+    )
+    tokenizer.decoder = decoders.Sequence(
+        [decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()]
+    )
+    tokenizer.add_special_tokens(
+        [
+            AddedToken(n, special=True, normalized=False)
+            for i, n in enumerate(names)
+            if types[i] == _CONTROL
+        ]
+    )
+    tokenizer.add_tokens(
+        [
+            AddedToken(n, special=False, normalized=True)
+            for i, n in enumerate(names)
+            if types[i] == _USER_DEFINED
+        ]
+    )
     if meta["add_bos"] and meta["bos"] is not None:
         bos = names[meta["bos"]]
         tokenizer.post_processor = processors.TemplateProcessing(

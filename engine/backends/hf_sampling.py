@@ -28,9 +28,13 @@ def nucleus_processor(temperature: float, top_p: float, slice_size: int = SLICE)
             before = top_probs.cumsum(dim=-1) - top_probs  # mass of the more likely tokens
             keep = before < top_p  # HF removes a token when the mass above it reaches top_p
             keep[:, 0] = True
-            covered = (top_probs.sum(dim=-1) >= top_p)
+            covered = top_probs.sum(dim=-1) >= top_p
             out = torch.full_like(scores, float("-inf"))
-            kept_scores = torch.where(keep, scores.gather(-1, top_idx), torch.full_like(top_probs, float("-inf")).to(scores.dtype))
+            kept_scores = torch.where(
+                keep,
+                scores.gather(-1, top_idx),
+                torch.full_like(top_probs, float("-inf")).to(scores.dtype),
+            )
             out.scatter_(-1, top_idx, kept_scores)
             if not bool(covered.all()):
                 rows = (~covered).nonzero(as_tuple=True)[0]

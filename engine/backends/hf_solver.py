@@ -29,8 +29,16 @@ def cut_at_stop(text: str, stop: Sequence[str], prompt: str = "") -> str:
 class HFSolver:
     """Solver on transformers. `max_batch` bounds the sequences (prompts x n) per generate call."""
 
-    def __init__(self, ref: ModelRef, *, adapter: Path | None = None, stop: Sequence[str] = (),
-                 max_batch: int | None = None, threads: int | None = None, device: str | None = None) -> None:
+    def __init__(
+        self,
+        ref: ModelRef,
+        *,
+        adapter: Path | None = None,
+        stop: Sequence[str] = (),
+        max_batch: int | None = None,
+        threads: int | None = None,
+        device: str | None = None,
+    ) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
@@ -49,7 +57,10 @@ class HFSolver:
         try:
             model: Any = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
         except (OSError, ValueError) as exc:
-            raise ModelError(f"transformers cannot load {folder}: {exc}", "point models.base to a valid HF folder or GGUF") from exc
+            raise ModelError(
+                f"transformers cannot load {folder}: {exc}",
+                "point models.base to a valid HF folder or GGUF",
+            ) from exc
         clear_quantized_flags(model)
         if adapter is not None:
             model = _with_adapter(model, Path(adapter))
@@ -66,21 +77,42 @@ class HFSolver:
                 f"{self.name} has no chat template",
                 'set models.prompt_format = "plain" (base models are prompted by plain completion)',
             )
-        return str(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+        return str(
+            self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        )
 
-    def generate(self, prompts: Sequence[str], *, n: int = 1, temperature: float = 0.0, top_p: float = 1.0,
-                 max_tokens: int = 512, seed: int | None = None) -> list[list[str]]:
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        n: int = 1,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        max_tokens: int = 512,
+        seed: int | None = None,
+    ) -> list[list[str]]:
         if n < 1:
             raise ValueError("n must be at least 1")
         per_call = max(1, self.max_batch // n)
         out: list[list[str]] = []
         for start in range(0, len(prompts), per_call):
             chunk = list(prompts[start : start + per_call])
-            out.extend(self._generate(chunk, n, temperature, top_p, max_tokens, seed if seed is None else seed + start))
+            out.extend(
+                self._generate(
+                    chunk, n, temperature, top_p, max_tokens, seed if seed is None else seed + start
+                )
+            )
         return out
 
-    def _generate(self, prompts: list[str], n: int, temperature: float, top_p: float, max_tokens: int,
-                  seed: int | None) -> list[list[str]]:
+    def _generate(
+        self,
+        prompts: list[str],
+        n: int,
+        temperature: float,
+        top_p: float,
+        max_tokens: int,
+        seed: int | None,
+    ) -> list[list[str]]:
         import torch
         from transformers import LogitsProcessorList
 
@@ -90,12 +122,20 @@ class HFSolver:
             torch.manual_seed(seed)
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
         sample = temperature > 0
-        options: dict[str, Any] = {"do_sample": sample, "num_return_sequences": n if sample else 1,
-                                   "max_new_tokens": max_tokens, "eos_token_id": self.eos_ids,
-                                   "pad_token_id": self.tokenizer.pad_token_id}
+        options: dict[str, Any] = {
+            "do_sample": sample,
+            "num_return_sequences": n if sample else 1,
+            "max_new_tokens": max_tokens,
+            "eos_token_id": self.eos_ids,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if sample:  # temperature and top-p in one processor that never sorts the whole vocabulary
-            options.update(temperature=1.0, top_p=1.0, top_k=0,
-                           logits_processor=LogitsProcessorList([nucleus_processor(temperature, top_p)]))
+            options.update(
+                temperature=1.0,
+                top_p=1.0,
+                top_k=0,
+                logits_processor=LogitsProcessorList([nucleus_processor(temperature, top_p)]),
+            )
         else:
             options.update(temperature=None, top_p=None, top_k=None)
         if self.stop:
@@ -116,10 +156,16 @@ class HFSolver:
 
 def _with_adapter(model: Any, adapter: Path) -> Any:
     if not (adapter / "adapter_config.json").is_file():
-        raise ModelError(f"{adapter} is not a PEFT LoRA adapter (no adapter_config.json)", "pass the folder a training run saved")
+        raise ModelError(
+            f"{adapter} is not a PEFT LoRA adapter (no adapter_config.json)",
+            "pass the folder a training run saved",
+        )
     from peft import PeftModel
 
     try:
         return PeftModel.from_pretrained(model, str(adapter))
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise ModelError(f"Cannot load the adapter {adapter}: {exc}", "check that it was trained on this base model") from exc
+        raise ModelError(
+            f"Cannot load the adapter {adapter}: {exc}",
+            "check that it was trained on this base model",
+        ) from exc

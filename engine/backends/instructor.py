@@ -18,7 +18,12 @@ def get_instructor(task: TaskDefinition) -> Instructor:
     settings = task.models
     backend = settings.instructor_backend
     if backend == "openai":
-        key: tuple[Any, ...] = ("openai", settings.openai_base_url, settings.openai_model, settings.openai_api_key_env)
+        key: tuple[Any, ...] = (
+            "openai",
+            settings.openai_base_url,
+            settings.openai_model,
+            settings.openai_api_key_env,
+        )
     else:
         key = (backend, settings.instructor, settings.n_ctx, settings.threads)
     with _LOCK:
@@ -46,7 +51,10 @@ def _create(task: TaskDefinition) -> Instructor:
         from engine.backends.vllm_instructor import VllmInstructor
 
         return VllmInstructor(ref, settings.n_ctx)
-    raise ConfigError(f"unknown instructor backend {settings.instructor_backend!r}", "use llamacpp, openai or vllm")
+    raise ConfigError(
+        f"unknown instructor backend {settings.instructor_backend!r}",
+        "use llamacpp, openai or vllm",
+    )
 
 
 def clear_cache() -> None:

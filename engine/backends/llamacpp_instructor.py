@@ -40,7 +40,10 @@ def load_llama(ref: ModelRef, n_ctx: int, threads: int | None) -> Any:
             )
         with open(ref.path, "rb") as fh:
             if fh.read(4) != b"GGUF":
-                raise ModelError(f"{ref.path} is not a GGUF model file", "point models.instructor to a .gguf file")
+                raise ModelError(
+                    f"{ref.path} is not a GGUF model file",
+                    "point models.instructor to a .gguf file",
+                )
         from llama_cpp import Llama
 
         try:
@@ -55,7 +58,10 @@ def load_llama(ref: ModelRef, n_ctx: int, threads: int | None) -> Any:
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"llama.cpp cannot load {ref.path}: {exc}", "check that the file is a complete GGUF model") from exc
+            raise ModelError(
+                f"llama.cpp cannot load {ref.path}: {exc}",
+                "check that the file is a complete GGUF model",
+            ) from exc
         _MODELS[key] = model
         return model
 
@@ -100,7 +106,13 @@ class LlamaCppInstructor:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
 
-    def _kwargs(self, temperature: float, max_tokens: int, seed: int | None, json_schema: dict[str, Any] | None) -> dict[str, Any]:
+    def _kwargs(
+        self,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_schema: dict[str, Any] | None,
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "temperature": temperature,
             "max_tokens": max_tokens,
@@ -111,21 +123,57 @@ class LlamaCppInstructor:
             kwargs["seed"] = seed & 0x7FFFFFFF
         return kwargs
 
-    def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> str:
         with self._busy:
-            reply = self.llama.create_chat_completion(messages=messages, **self._kwargs(temperature, max_tokens, seed, json_schema))
+            reply = self.llama.create_chat_completion(
+                messages=messages, **self._kwargs(temperature, max_tokens, seed, json_schema)
+            )
         return reply["choices"][0]["message"].get("content") or ""
 
-    def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
+    def chat_many(
+        self,
+        requests: Sequence[Messages],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> list[str]:
         # llama.cpp decodes one sequence at a time; shared prompt prefixes come from its KV cache
         return [
-            self.chat(m, temperature=temperature, max_tokens=max_tokens, seed=None if seed is None else seed + i, json_schema=json_schema)
+            self.chat(
+                m,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=None if seed is None else seed + i,
+                json_schema=json_schema,
+            )
             for i, m in enumerate(requests)
         ]
 
-    def stream(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Iterator[str]:
         with self._busy:
-            chunks = self.llama.create_chat_completion(messages=messages, stream=True, **self._kwargs(temperature, max_tokens, seed, json_schema))
+            chunks = self.llama.create_chat_completion(
+                messages=messages,
+                stream=True,
+                **self._kwargs(temperature, max_tokens, seed, json_schema),
+            )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:

@@ -12,14 +12,25 @@ from engine.models import ModelRef
 
 
 class LlamaCppSolver:
-    def __init__(self, ref: ModelRef, *, adapter: Path | None = None, stop: Sequence[str] = (),
-                 n_ctx: int = 4096, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        ref: ModelRef,
+        *,
+        adapter: Path | None = None,
+        stop: Sequence[str] = (),
+        n_ctx: int = 4096,
+        threads: int | None = None,
+    ) -> None:
         if ref.kind != "gguf":
-            raise ModelError(f"The llamacpp solver needs a GGUF file, and {ref.path} is an HF folder",
-                             'set models.solver_backend = "transformers" for HF folders')
+            raise ModelError(
+                f"The llamacpp solver needs a GGUF file, and {ref.path} is an HF folder",
+                'set models.solver_backend = "transformers" for HF folders',
+            )
         if adapter is not None:
-            raise BackendError("The llamacpp solver cannot apply a PEFT LoRA adapter",
-                               'evaluate adapters with models.solver_backend = "transformers" or "vllm"')
+            raise BackendError(
+                "The llamacpp solver cannot apply a PEFT LoRA adapter",
+                'evaluate adapters with models.solver_backend = "transformers" or "vllm"',
+            )
         from llama_cpp import Llama
 
         from engine.backends.llamacpp_instructor import default_threads
@@ -28,17 +39,36 @@ class LlamaCppSolver:
         self.stop = list(stop)
         n = threads or default_threads()
         try:
-            self.llm: Any = Llama(model_path=str(ref.path), n_ctx=n_ctx, n_threads=n, n_threads_batch=n,
-                                  chat_format=ref.chat_format, verbose=False)
+            self.llm: Any = Llama(
+                model_path=str(ref.path),
+                n_ctx=n_ctx,
+                n_threads=n,
+                n_threads_batch=n,
+                chat_format=ref.chat_format,
+                verbose=False,
+            )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(f"llama.cpp cannot load {ref.path}: {exc}", "check that the file is a complete GGUF model") from exc
+            raise ModelError(
+                f"llama.cpp cannot load {ref.path}: {exc}",
+                "check that the file is a complete GGUF model",
+            ) from exc
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
-        raise BackendError("The llamacpp solver prompts by plain completion only",
-                           'set models.prompt_format = "plain", or use the transformers backend for chat')
+        raise BackendError(
+            "The llamacpp solver prompts by plain completion only",
+            'set models.prompt_format = "plain", or use the transformers backend for chat',
+        )
 
-    def generate(self, prompts: Sequence[str], *, n: int = 1, temperature: float = 0.0, top_p: float = 1.0,
-                 max_tokens: int = 512, seed: int | None = None) -> list[list[str]]:
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        n: int = 1,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        max_tokens: int = 512,
+        seed: int | None = None,
+    ) -> list[list[str]]:
         if n < 1:
             raise ValueError("n must be at least 1")
         out: list[list[str]] = []
@@ -46,7 +76,11 @@ class LlamaCppSolver:
             texts = []
             for i in range(n):
                 reply = self.llm.create_completion(
-                    prompt, max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=self.stop or None,
+                    prompt,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    top_p=top_p,
+                    stop=self.stop or None,
                     seed=None if seed is None else seed + p_idx * n + i,
                 )
                 texts.append(cut_at_stop(str(reply["choices"][0]["text"]), self.stop, prompt))

@@ -18,25 +18,53 @@ RETRIES = 3
 class OpenAIInstructor:
     name = "openai"
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 120.0, retries: int = RETRIES) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        retries: int = RETRIES,
+    ) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.retries = max(1, retries)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0))
+        self.client = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
+        )
 
     @classmethod
     def from_settings(cls, settings: Any) -> OpenAIInstructor:
-        return cls(settings.openai_base_url, settings.openai_model, os.environ.get(settings.openai_api_key_env))
+        return cls(
+            settings.openai_base_url,
+            settings.openai_model,
+            os.environ.get(settings.openai_api_key_env),
+        )
 
-    def _body(self, messages: Messages, temperature: float, max_tokens: int, seed: int | None, json_schema: dict[str, Any] | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
+    def _body(
+        self,
+        messages: Messages,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_schema: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
         if seed is not None:
             body["seed"] = seed
         if json_schema is not None:
-            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": json_schema}}
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": json_schema},
+            }
         return body
 
     def _unreachable(self, exc: Exception) -> BackendError:
@@ -53,7 +81,9 @@ class OpenAIInstructor:
             try:
                 response = self.client.post("/chat/completions", json=body)
                 if response.status_code >= 500 or response.status_code == 429:
-                    raise httpx.HTTPStatusError(f"HTTP {response.status_code}", request=response.request, response=response)
+                    raise httpx.HTTPStatusError(
+                        f"HTTP {response.status_code}", request=response.request, response=response
+                    )
                 if response.status_code >= 400:
                     raise BackendError(
                         f"The server at {self.base_url} refused the request: HTTP {response.status_code} {response.text[:300]}",
@@ -66,27 +96,60 @@ class OpenAIInstructor:
         assert last is not None
         raise self._unreachable(last)
 
-    def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> str:
         data = self._post(self._body(messages, temperature, max_tokens, seed, json_schema))
         try:
             return data["choices"][0]["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
             return ""  # a malformed reply is an unparseable item, counted by the stage
 
-    def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
+    def chat_many(
+        self,
+        requests: Sequence[Messages],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> list[str]:
         return [
-            self.chat(m, temperature=temperature, max_tokens=max_tokens, seed=None if seed is None else seed + i, json_schema=json_schema)
+            self.chat(
+                m,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=None if seed is None else seed + i,
+                json_schema=json_schema,
+            )
             for i, m in enumerate(requests)
         ]
 
-    def stream(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Iterator[str]:
         import httpx
 
         body = {**self._body(messages, temperature, max_tokens, seed, json_schema), "stream": True}
         try:
             with self.client.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code >= 400:
-                    raise BackendError(f"The server at {self.base_url} answered HTTP {response.status_code}", "check the server log")
+                    raise BackendError(
+                        f"The server at {self.base_url} answered HTTP {response.status_code}",
+                        "check the server log",
+                    )
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue

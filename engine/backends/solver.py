@@ -27,7 +27,10 @@ def get_solver(task: TaskDefinition, adapter: Path | None = None) -> Solver:
     ref = resolve_model(settings.base)
     stop = PLAIN_STOP if settings.prompt_format == "plain" else ()
     if adapter is not None and not Path(adapter).exists():
-        raise ConfigError(f"adapter {adapter} does not exist", "pass the adapter folder of a finished training run")
+        raise ConfigError(
+            f"adapter {adapter} does not exist",
+            "pass the adapter folder of a finished training run",
+        )
     if settings.solver_backend == "transformers":
         from engine.backends.hf_solver import HFSolver
 
@@ -35,19 +38,34 @@ def get_solver(task: TaskDefinition, adapter: Path | None = None) -> Solver:
     if settings.solver_backend == "vllm":
         from engine.backends.vllm_solver import VllmSolver
 
-        return VllmSolver(ref, adapter=adapter, stop=stop, n_ctx=settings.n_ctx,
-                          max_lora_rank=max(16, task.training.lora_rank))
+        return VllmSolver(
+            ref,
+            adapter=adapter,
+            stop=stop,
+            n_ctx=settings.n_ctx,
+            max_lora_rank=max(16, task.training.lora_rank),
+        )
     if settings.solver_backend == "llamacpp":
         from engine.backends.llamacpp_solver import LlamaCppSolver
 
-        return LlamaCppSolver(ref, adapter=adapter, stop=stop, n_ctx=settings.n_ctx, threads=settings.threads)
-    raise ConfigError(f"unknown solver backend {settings.solver_backend!r}", "use transformers, vllm or llamacpp")
+        return LlamaCppSolver(
+            ref, adapter=adapter, stop=stop, n_ctx=settings.n_ctx, threads=settings.threads
+        )
+    raise ConfigError(
+        f"unknown solver backend {settings.solver_backend!r}", "use transformers, vllm or llamacpp"
+    )
 
 
 def shared_solver(task: TaskDefinition) -> Solver:
     """One solver per process for the base model (probe, adapt and score share it; loading takes seconds)."""
     settings = task.models
-    key = (settings.solver_backend, settings.base, settings.prompt_format, settings.threads, task.scoring.batch_size)
+    key = (
+        settings.solver_backend,
+        settings.base,
+        settings.prompt_format,
+        settings.threads,
+        task.scoring.batch_size,
+    )
     with _LOCK:
         if key not in _SHARED:
             _SHARED[key] = get_solver(task)
@@ -67,7 +85,9 @@ def solve_prompts(task: TaskDefinition, questions: Sequence[str], solver: Solver
         return [solve_prompt(task, q) for q in questions]
     chat = getattr(solver, "chat_prompt", None)
     if chat is None:
-        raise BackendError(f"{solver.name} cannot format chat prompts", 'set models.prompt_format = "plain"')
+        raise BackendError(
+            f"{solver.name} cannot format chat prompts", 'set models.prompt_format = "plain"'
+        )
     return [chat(solve_messages(task, q)) for q in questions]
 
 

@@ -21,9 +21,17 @@ class VllmInstructor:
                 "The vllm instructor backend needs vLLM, which is not installed",
                 "pip install 'sdrl-studio[gpu]' on a machine with a CUDA GPU, or use instructor_backend = \"llamacpp\"",
             ) from exc
-        self.llm = LLM(model=str(hf_folder(ref)), max_model_len=max_model_len, enable_prefix_caching=True)
+        self.llm = LLM(
+            model=str(hf_folder(ref)), max_model_len=max_model_len, enable_prefix_caching=True
+        )
 
-    def _params(self, temperature: float, max_tokens: int, seed: int | None, json_schema: dict[str, Any] | None) -> Any:
+    def _params(
+        self,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        json_schema: dict[str, Any] | None,
+    ) -> Any:
         from vllm import SamplingParams
 
         extra: dict[str, Any] = {}
@@ -38,20 +46,59 @@ class VllmInstructor:
                 extra["guided_decoding"] = GuidedDecodingParams(json=json_schema)
         return SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, **extra)
 
-    def chat_many(self, requests: Sequence[Messages], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
+    def chat_many(
+        self,
+        requests: Sequence[Messages],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> list[str]:
         if not requests:
             return []
         # one SamplingParams per request: identical prompts (votes) need different seeds to differ
-        params = [self._params(temperature, max_tokens, None if seed is None else seed + i, json_schema) for i in range(len(requests))]
+        params = [
+            self._params(temperature, max_tokens, None if seed is None else seed + i, json_schema)
+            for i in range(len(requests))
+        ]
         outputs = self.llm.chat(list(requests), params, use_tqdm=False)
         return [o.outputs[0].text if o.outputs else "" for o in outputs]
 
-    def chat(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
-        return self.chat_many([messages], temperature=temperature, max_tokens=max_tokens, seed=seed, json_schema=json_schema)[0]
+    def chat(
+        self,
+        messages: Messages,
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> str:
+        return self.chat_many(
+            [messages],
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            json_schema=json_schema,
+        )[0]
 
-    def stream(self, messages: Messages, *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
+    def stream(
+        self,
+        messages: Messages,
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Iterator[str]:
         # the offline engine has no token stream; the whole reply arrives as one piece
-        yield self.chat(messages, temperature=temperature, max_tokens=max_tokens, seed=seed, json_schema=json_schema)
+        yield self.chat(
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            json_schema=json_schema,
+        )
 
     def close(self) -> None:
         del self.llm

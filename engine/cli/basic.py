@@ -36,13 +36,19 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
         echo_json(status)
         return
     click.echo(f"workspace  {status['workspace']}")
-    click.echo(f"task       {status['task']} (revision {status['revision']}, {status['revisions']} in all)")
-    click.echo(f"corpus     {status['corpus']['documents']} documents, {status['corpus']['passages']} passages")
+    click.echo(
+        f"task       {status['task']} (revision {status['revision']}, {status['revisions']} in all)"
+    )
+    click.echo(
+        f"corpus     {status['corpus']['documents']} documents, {status['corpus']['passages']} passages"
+    )
     for stage, counts in status["stages"].items():
         text = ", ".join(f"{k} {v}" for k, v in counts.items())
         click.echo(f"{stage:<10} {text}")
     run = status["latest_run"]
     if run:
-        click.echo(f"latest run {run['id']} {run['status']} step {run['step']}/{run['total_steps'] or '?'}")
+        click.echo(
+            f"latest run {run['id']} {run['status']} step {run['step']}/{run['total_steps'] or '?'}"
+        )
     else:
         click.echo("latest run none")

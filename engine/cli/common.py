@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from engine.events import Event, ItemFailed, Progress, StageFinished, StageStarted, Warning
+from engine.events import Event, ItemFailed, Progress, StageFinished, StageStarted, StageWarning
 from engine.workspace import Workspace, open_workspace
 
 
@@ -48,7 +48,9 @@ class StopFlag:
         return self
 
 
-def render_events(events: Iterable[Event], *, quiet: bool = False, on_event: Callable[[Event], None] | None = None) -> StageFinished | None:
+def render_events(
+    events: Iterable[Event], *, quiet: bool = False, on_event: Callable[[Event], None] | None = None
+) -> StageFinished | None:
     """Drive a stage's event stream with a rich progress bar per stage (throughput and ETA) on stderr."""
     from rich.console import Console
     from rich.progress import (
@@ -86,17 +88,21 @@ def render_events(events: Iterable[Event], *, quiet: bool = False, on_event: Cal
                 elapsed = max(event.ts - started.get(event.stage, event.ts), 1e-9)
                 rate = f"{event.done / elapsed:.2f} {event.unit}/s" if event.done else ""
                 bar.update(tasks[event.stage], completed=event.done, total=event.total, rate=rate)
-            elif isinstance(event, Warning):
-                console.print(f"[yellow]warning:[/] {event.message}" + (f"\n  fix: {event.hint}" if event.hint else ""))
+            elif isinstance(event, StageWarning):
+                console.print(
+                    f"[yellow]warning:[/] {event.message}"
+                    + (f"\n  fix: {event.hint}" if event.hint else "")
+                )
             elif isinstance(event, ItemFailed) and not quiet:
                 console.print(f"[dim]{event.stage}: item {event.item_id} failed: {event.reason}[/]")
             elif isinstance(event, StageFinished):
                 finished = event
                 if event.stage in tasks:
-                    bar.update(tasks[event.stage], completed=bar.tasks[tasks[event.stage]].total or 0)
+                    bar.update(
+                        tasks[event.stage], completed=bar.tasks[tasks[event.stage]].total or 0
+                    )
                 if not quiet:
                     counts = ", ".join(f"{k}={v}" for k, v in event.counts.items())
                     state = "stopped" if event.stopped else "done"
                     console.print(f"{event.stage}: {state}" + (f" ({counts})" if counts else ""))
     return finished
-

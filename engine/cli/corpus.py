@@ -17,7 +17,11 @@ def corpus_group() -> None:
 
 @corpus_group.command("add")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--field", default=None, help="Text field of .jsonl records (default: generation.jsonl_text_field).")
+@click.option(
+    "--field",
+    default=None,
+    help="Text field of .jsonl records (default: generation.jsonl_text_field).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Only the summary line.")
 @click.pass_context
 def add_cmd(ctx: click.Context, paths: tuple[Path, ...], field: str | None, quiet: bool) -> None:
@@ -29,8 +33,14 @@ def add_cmd(ctx: click.Context, paths: tuple[Path, ...], field: str | None, quie
     stop = StopFlag().install()
     finished: StageFinished | None = None
     events = iter_ingest(
-        ws.store, ws.index_dir, paths, chunk_chars=gen.chunk_chars, overlap=gen.chunk_overlap,
-        jsonl_field=field or gen.jsonl_text_field, root=ws.root, should_stop=stop,
+        ws.store,
+        ws.index_dir,
+        paths,
+        chunk_chars=gen.chunk_chars,
+        overlap=gen.chunk_overlap,
+        jsonl_field=field or gen.jsonl_text_field,
+        root=ws.root,
+        should_stop=stop,
     )
     for event in events:
         finished = _show(event, quiet) or finished
@@ -47,7 +57,10 @@ def _show(event: Event, quiet: bool) -> StageFinished | None:
     if isinstance(event, ItemDone) and not quiet:
         d = event.detail
         extra = f", {d['passages']} passages" if d["status"] != "unchanged" else ""
-        click.echo(f"{d['status']:>9}  {d['path']}{extra}" + (f" ({d['reason']})" if d.get("reason") else ""))
+        click.echo(
+            f"{d['status']:>9}  {d['path']}{extra}"
+            + (f" ({d['reason']})" if d.get("reason") else "")
+        )
     elif isinstance(event, ItemFailed):
         click.secho(f"  skipped  {event.item_id}: {event.reason}", fg="yellow", err=True)
     elif isinstance(event, StageFinished):
@@ -57,7 +70,9 @@ def _show(event: Event, quiet: bool) -> StageFinished | None:
 
 @corpus_group.command("search")
 @click.argument("query")
-@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 1000), help="Number of hits.")
+@click.option(
+    "-k", "k", default=5, show_default=True, type=click.IntRange(1, 1000), help="Number of hits."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON.")
 @click.option("--chars", default=240, show_default=True, help="Characters of each passage to show.")
 @click.pass_context
@@ -68,14 +83,26 @@ def search_cmd(ctx: click.Context, query: str, k: int, as_json: bool, chars: int
     ws = workspace_from(ctx)
     hits = search(ws.store, ws.index_dir, query, k)
     if as_json:
-        echo_json([{"passage_id": h.passage_id, "score": round(h.score, 4), "path": h.path, "text": h.text} for h in hits])
+        echo_json(
+            [
+                {
+                    "passage_id": h.passage_id,
+                    "score": round(h.score, 4),
+                    "path": h.path,
+                    "text": h.text,
+                }
+                for h in hits
+            ]
+        )
         return
     if not hits:
         click.echo("no hits")
         return
     for rank, hit in enumerate(hits, 1):
         snippet = " ".join(hit.text.split())[:chars]
-        click.echo(f"{rank:>3}. score {hit.score:7.3f}  passage {hit.passage_id}  {hit.path}\n     {snippet}")
+        click.echo(
+            f"{rank:>3}. score {hit.score:7.3f}  passage {hit.passage_id}  {hit.path}\n     {snippet}"
+        )
 
 
 @corpus_group.command("list")
@@ -84,7 +111,12 @@ def search_cmd(ctx: click.Context, query: str, k: int, as_json: bool, chars: int
 def list_cmd(ctx: click.Context, as_json: bool) -> None:
     """Documents in the corpus with their passage counts."""
     ws = workspace_from(ctx, writable=False)
-    rows = [dict(r) for r in ws.store.query("SELECT id, path, n_passages, size, sha256 FROM documents ORDER BY path")]
+    rows = [
+        dict(r)
+        for r in ws.store.query(
+            "SELECT id, path, n_passages, size, sha256 FROM documents ORDER BY path"
+        )
+    ]
     if as_json:
         echo_json(rows)
         return

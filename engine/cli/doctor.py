@@ -23,7 +23,13 @@ def doctor_cmd(ctx: click.Context, as_json: bool) -> None:
     for check in run_checks(root.resolve() if is_workspace(root) else None):
         checks.append(check)
         if not as_json:
-            mark = click.style("ok  ", fg="green") if check.ok else click.style("--  " if check.optional else "FAIL", fg="yellow" if check.optional else "red")
+            mark = (
+                click.style("ok  ", fg="green")
+                if check.ok
+                else click.style(
+                    "--  " if check.optional else "FAIL", fg="yellow" if check.optional else "red"
+                )
+            )
             click.echo(f"{mark} {check.name:<30} {check.detail}")
             if not check.ok and check.hint:
                 click.echo(f"     fix: {check.hint}")

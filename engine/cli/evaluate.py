@@ -3,38 +3,80 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
 
+if TYPE_CHECKING:
+    from engine.evaluate import Comparison
 
-def _print_comparison(cmp: object) -> None:
-    c = cmp  # Comparison
-    click.echo(f"base eval #{c.base_id}: {c.base_accuracy:.1%}   adapter eval #{c.other_id}: {c.other_accuracy:.1%}   ({c.n} items)")  # type: ignore[attr-defined]
-    for title, items in (("fixed", c.fixed), ("broken", c.broken)):  # type: ignore[attr-defined]
+
+def _print_comparison(c: Comparison) -> None:
+    click.echo(
+        f"base eval #{c.base_id}: {c.base_accuracy:.1%}   adapter eval #{c.other_id}: {c.other_accuracy:.1%}   ({c.n} items)"
+    )
+    for title, items in (("fixed", c.fixed), ("broken", c.broken)):
         click.echo(f"{title} ({len(items)}):")
         for idx, question in items:
             click.echo(f"  [{idx}] {' '.join(question.split())[:100]}")
 
 
 @click.command("eval")
-@click.option("--benchmark", "benchmark", type=click.Path(dir_okay=False, path_type=Path), help="A jsonl benchmark file (e.g. GSM8K test.jsonl).")
-@click.option("--split", type=click.Choice(["val"]), help="Evaluate on the held-out synthetic split instead.")
+@click.option(
+    "--benchmark",
+    "benchmark",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A jsonl benchmark file (e.g. GSM8K test.jsonl).",
+)
+@click.option(
+    "--split", type=click.Choice(["val"]), help="Evaluate on the held-out synthetic split instead."
+)
 @click.option("--map", "mapping", default=None, help="Field names: question=FIELD,answer=FIELD.")
 @click.option("--run", "run_id", default=None, help="Also evaluate this run's trained adapter.")
-@click.option("--model", default=None, help="Base model (default: the run's base, else models.base).")
+@click.option(
+    "--model", default=None, help="Base model (default: the run's base, else models.base)."
+)
 @click.option("--limit", type=int, default=None, help="Only the first N items.")
-@click.option("--max-tokens", type=int, default=None, help="Tokens per answer (default: difficulty.probe_max_tokens).")
+@click.option(
+    "--max-tokens",
+    type=int,
+    default=None,
+    help="Tokens per answer (default: difficulty.probe_max_tokens).",
+)
 @click.option("--no-base", is_flag=True, help="With --run, skip the base-model evaluation.")
-@click.option("--compare", "compare_ids", is_flag=True, help="Compare the latest base and adapter evaluations (or --ids A B).")
-@click.option("--ids", type=int, nargs=2, default=None, help="With --compare: the two eval ids (base, adapter).")
+@click.option(
+    "--compare",
+    "compare_ids",
+    is_flag=True,
+    help="Compare the latest base and adapter evaluations (or --ids A B).",
+)
+@click.option(
+    "--ids",
+    type=int,
+    nargs=2,
+    default=None,
+    help="With --compare: the two eval ids (base, adapter).",
+)
 @click.option("--list", "list_evals", is_flag=True, help="List stored evaluations.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def eval_cmd(ctx: click.Context, benchmark: Path | None, split: str | None, mapping: str | None, run_id: str | None,
-             model: str | None, limit: int | None, max_tokens: int | None, no_base: bool, compare_ids: bool,
-             ids: tuple[int, int] | None, list_evals: bool, as_json: bool) -> None:
+def eval_cmd(
+    ctx: click.Context,
+    benchmark: Path | None,
+    split: str | None,
+    mapping: str | None,
+    run_id: str | None,
+    model: str | None,
+    limit: int | None,
+    max_tokens: int | None,
+    no_base: bool,
+    compare_ids: bool,
+    ids: tuple[int, int] | None,
+    list_evals: bool,
+    as_json: bool,
+) -> None:
     """Greedy accuracy with the task's answer checker. Checkpoints are never chosen on the benchmark: a run's final adapter is used."""
     from engine.answers import task_checker
     from engine.errors import RunError
@@ -50,29 +92,42 @@ def eval_cmd(ctx: click.Context, benchmark: Path | None, split: str | None, mapp
 
     ws = workspace_from(ctx)
     if list_evals:
-        rows = ws.store.query("SELECT id, run_id, benchmark, adapter, n, accuracy FROM evals ORDER BY id")
+        rows = ws.store.query(
+            "SELECT id, run_id, benchmark, adapter, n, accuracy FROM evals ORDER BY id"
+        )
         if as_json:
             echo_json([dict(r) for r in rows])
         for r in rows if not as_json else []:
-            click.echo(f"#{r['id']}  {'adapter ' + str(r['run_id']) if r['adapter'] else 'base':<30} {r['accuracy']:.1%} of {r['n']}  {r['benchmark']}")
+            click.echo(
+                f"#{r['id']}  {'adapter ' + str(r['run_id']) if r['adapter'] else 'base':<30} {r['accuracy']:.1%} of {r['n']}  {r['benchmark']}"
+            )
         return
     if compare_ids and not (benchmark or split):
         base_id, other_id = ids or latest_pair(ws)
         _output(compare(ws, base_id, other_id), as_json)
         return
     if bool(benchmark) == bool(split):
-        raise RunError("Give exactly one of --benchmark FILE or --split val", "e.g. sdrl eval --benchmark test.jsonl --limit 100")
+        raise RunError(
+            "Give exactly one of --benchmark FILE or --split val",
+            "e.g. sdrl eval --benchmark test.jsonl --limit 100",
+        )
     revision, task = ws.current_revision()
     adapter = None
     if run_id:
         info = get_run(ws.store, run_id)
         if not (info.adapter / "adapter_config.json").is_file():
-            raise RunError(f"Run {info.id} has no final adapter (status {info.status})", f"let it finish, or `sdrl runs resume {info.id}`")
+            raise RunError(
+                f"Run {info.id} has no final adapter (status {info.status})",
+                f"let it finish, or `sdrl runs resume {info.id}`",
+            )
         adapter, run_id = info.adapter, info.id
         model = model or info.base_model
     model = model or task.models.base
     if benchmark:
-        name, items = str(benchmark.resolve()), load_benchmark(benchmark, task_checker(task), parse_mapping(mapping), limit)
+        name, items = (
+            str(benchmark.resolve()),
+            load_benchmark(benchmark, task_checker(task), parse_mapping(mapping), limit),
+        )
     else:
         name, items = val_items(ws, task, revision.id)
         items = items[:limit] if limit else items
@@ -80,25 +135,41 @@ def eval_cmd(ctx: click.Context, benchmark: Path | None, split: str | None, mapp
     stop = StopFlag().install()
     ids_done: dict[str, int] = {}
     for label, this_adapter in (("base", None), ("adapter", adapter)):
-        if (label == "base" and adapter is not None and no_base) or (label == "adapter" and adapter is None):
+        if (label == "base" and adapter is not None and no_base) or (
+            label == "adapter" and adapter is None
+        ):
             continue
-        finished = render_events(iter_eval(ws, task, name, items, model_spec=model, adapter=this_adapter, run_id=run_id,
-                                           max_tokens=tokens, should_stop=stop), quiet=as_json)
+        finished = render_events(
+            iter_eval(
+                ws,
+                task,
+                name,
+                items,
+                model_spec=model,
+                adapter=this_adapter,
+                run_id=run_id,
+                max_tokens=tokens,
+                should_stop=stop,
+            ),
+            quiet=as_json,
+        )
         if finished is None or finished.stopped:
             raise RunError("Evaluation stopped before the end; nothing was stored", "run it again")
         ids_done[label] = finished.counts["eval_id"]
         if not as_json:
-            click.echo(f"{label}: {finished.counts['accuracy']:.1%} ({finished.counts['correct']}/{finished.counts['n']})  eval #{finished.counts['eval_id']}")
+            click.echo(
+                f"{label}: {finished.counts['accuracy']:.1%} ({finished.counts['correct']}/{finished.counts['n']})  eval #{finished.counts['eval_id']}"
+            )
     if "base" in ids_done and "adapter" in ids_done:
         _output(compare(ws, ids_done["base"], ids_done["adapter"]), as_json)
     elif as_json:
         echo_json(ids_done)
 
 
-def _output(cmp: object, as_json: bool) -> None:
+def _output(cmp: Comparison, as_json: bool) -> None:
     if as_json:
         from dataclasses import asdict
 
-        echo_json(asdict(cmp))  # type: ignore[call-overload]
+        echo_json(asdict(cmp))
     else:
         _print_comparison(cmp)

@@ -16,8 +16,12 @@ def export_group() -> None:
 
 @export_group.command("dataset")
 @click.argument("dest", type=click.Path(path_type=Path), required=False)
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True)
-@click.option("--split", type=click.Choice(["train", "val", "all"]), default="all", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--split", type=click.Choice(["train", "val", "all"]), default="all", show_default=True
+)
 @click.pass_context
 def export_dataset_cmd(ctx: click.Context, dest: Path | None, fmt: str, split: str) -> None:
     """Selected samples as prompt/answer rows with provenance (revision, origin, pass rate, agreement); DEST defaults to exports/."""

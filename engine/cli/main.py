@@ -15,24 +15,51 @@ from engine.errors import SdrlError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("engine.cli.basic:init_cmd", "Create a workspace from a template."),
     "status": ("engine.cli.basic:status_cmd", "Counts per stage and the latest run."),
-    "doctor": ("engine.cli.doctor:doctor_cmd", "Check models, llama.cpp, torch, GPU/vLLM and disk space."),
-    "task": ("engine.cli.task:task_group", "Show, edit, save, list and diff task definition revisions."),
+    "doctor": (
+        "engine.cli.doctor:doctor_cmd",
+        "Check models, llama.cpp, torch, GPU/vLLM and disk space.",
+    ),
+    "task": (
+        "engine.cli.task:task_group",
+        "Show, edit, save, list and diff task definition revisions.",
+    ),
     "corpus": ("engine.cli.corpus:corpus_group", "Add documents to the corpus and search it."),
-    "preview": ("engine.cli.synthesis:preview_cmd", "Stream a few generated questions to the terminal."),
+    "preview": (
+        "engine.cli.synthesis:preview_cmd",
+        "Stream a few generated questions to the terminal.",
+    ),
     "generate": ("engine.cli.synthesis:generate_cmd", "Generate and label samples (stages 1-5)."),
     "label": ("engine.cli.synthesis:label_cmd", "Label pending samples by majority vote."),
     "samples": ("engine.cli.samples:samples_group", "List, show and curate samples."),
-    "probe": ("engine.cli.pipeline:probe_cmd", "Answer each sample once with the base model (greedy)."),
+    "probe": (
+        "engine.cli.pipeline:probe_cmd",
+        "Answer each sample once with the base model (greedy).",
+    ),
     "adapt": ("engine.cli.pipeline:adapt_cmd", "Write harder/easier rewrites of probed samples."),
-    "score": ("engine.cli.pipeline:score_cmd", "Sample k answers per sample with the base model; pass rates."),
+    "score": (
+        "engine.cli.pipeline:score_cmd",
+        "Sample k answers per sample with the base model; pass rates.",
+    ),
     "select": ("engine.cli.pipeline:select_cmd", "Select the training samples by pass rate."),
-    "stats": ("engine.cli.pipeline:stats_cmd", "Pass-rate histograms, adaptation and selection stats."),
-    "run": ("engine.cli.pipeline:run_cmd", "Run the whole pipeline from generation through selection."),
+    "stats": (
+        "engine.cli.pipeline:stats_cmd",
+        "Pass-rate histograms, adaptation and selection stats.",
+    ),
+    "run": (
+        "engine.cli.pipeline:run_cmd",
+        "Run the whole pipeline from generation through selection.",
+    ),
     "train": ("engine.cli.train:train_cmd", "Train a LoRA adapter with GRPO on the selection."),
     "runs": ("engine.cli.train:runs_group", "List, show, stop and resume training runs."),
     "attach": ("engine.cli.train:attach_cmd", "Follow a run live from any terminal."),
-    "eval": ("engine.cli.evaluate:eval_cmd", "Greedy accuracy of base and adapter on a benchmark file."),
-    "export": ("engine.cli.export:export_group", "Export the dataset, an adapter or a merged model."),
+    "eval": (
+        "engine.cli.evaluate:eval_cmd",
+        "Greedy accuracy of base and adapter on a benchmark file.",
+    ),
+    "export": (
+        "engine.cli.export:export_group",
+        "Export the dataset, an adapter or a merged model.",
+    ),
 }
 
 
@@ -91,7 +118,9 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted; progress so far is saved, run the command again to resume", err=True)
+        click.echo(
+            "interrupted; progress so far is saved, run the command again to resume", err=True
+        )
         sys.exit(130)
 
 

@@ -32,7 +32,13 @@ def probe_cmd(ctx: click.Context, quiet: bool) -> None:
 
 
 @click.command("adapt")
-@click.option("--rounds", "-r", type=click.IntRange(min=0), default=None, help="Adaptation rounds (default: difficulty.rounds).")
+@click.option(
+    "--rounds",
+    "-r",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Adaptation rounds (default: difficulty.rounds).",
+)
 @_quiet_option
 @click.pass_context
 def adapt_cmd(ctx: click.Context, rounds: int | None, quiet: bool) -> None:
@@ -57,12 +63,32 @@ _RULE = click.Choice(["paper", "band", "easy", "hard", "all"])
 
 
 @click.command("select")
-@click.option("--rule", type=_RULE, default=None, help="paper: 0<p<1 hardest first (default); band; easy; hard; all.")
-@click.option("-m", type=int, default=None, help="How many samples to select (default: selection.m).")
-@click.option("--band", nargs=2, type=float, default=None, metavar="LO HI", help="Pass-rate band for --rule band.")
+@click.option(
+    "--rule",
+    type=_RULE,
+    default=None,
+    help="paper: 0<p<1 hardest first (default); band; easy; hard; all.",
+)
+@click.option(
+    "-m", type=int, default=None, help="How many samples to select (default: selection.m)."
+)
+@click.option(
+    "--band",
+    nargs=2,
+    type=float,
+    default=None,
+    metavar="LO HI",
+    help="Pass-rate band for --rule band.",
+)
 @_quiet_option
 @click.pass_context
-def select_cmd(ctx: click.Context, rule: str | None, m: int | None, band: tuple[float, float] | None, quiet: bool) -> None:
+def select_cmd(
+    ctx: click.Context,
+    rule: str | None,
+    m: int | None,
+    band: tuple[float, float] | None,
+    quiet: bool,
+) -> None:
     """Select the training samples by pass rate; accepted/pinned samples always, rejected never."""
     from engine.stages.select import iter_select
 
@@ -111,26 +137,54 @@ def _print_stats(stats: dict[str, Any]) -> None:
     if p["n"]:
         click.echo(f"  pass rate min {p['min']:.3f} median {p['median']:.3f} max {p['max']:.3f}")
     if a["n"]:
-        click.echo(f"  label agreement mean {a['mean']:.2f}, {a['below_threshold']} below {a['threshold']}")
+        click.echo(
+            f"  label agreement mean {a['mean']:.2f}, {a['below_threshold']} below {a['threshold']}"
+        )
 
 
 @click.command("run")
-@click.option("-n", type=click.IntRange(min=1), default=None, help="Samples to generate (default: generation.n_samples).")
-@click.option("--votes", type=click.IntRange(min=0), default=None, help="Instructor votes per label (default: generation.votes).")
-@click.option("--rounds", "-r", type=click.IntRange(min=0), default=None, help="Adaptation rounds (default: difficulty.rounds).")
-@click.option("-k", type=int, default=None, help="Answers per sample when scoring (default: scoring.k).")
+@click.option(
+    "-n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Samples to generate (default: generation.n_samples).",
+)
+@click.option(
+    "--votes",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Instructor votes per label (default: generation.votes).",
+)
+@click.option(
+    "--rounds",
+    "-r",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Adaptation rounds (default: difficulty.rounds).",
+)
+@click.option(
+    "-k", type=int, default=None, help="Answers per sample when scoring (default: scoring.k)."
+)
 @click.option("-m", type=int, default=None, help="Samples to select (default: selection.m).")
 @_quiet_option
 @click.pass_context
-def run_cmd(ctx: click.Context, n: int | None, votes: int | None, rounds: int | None, k: int | None, m: int | None,
-            quiet: bool) -> None:
+def run_cmd(
+    ctx: click.Context,
+    n: int | None,
+    votes: int | None,
+    rounds: int | None,
+    k: int | None,
+    m: int | None,
+    quiet: bool,
+) -> None:
     """The whole pipeline: generate, label, probe, adapt, score and select. Run it again to resume."""
     stage_ctx = _context(ctx)
     render_events(_pipeline(stage_ctx, n, votes, rounds, k, m), quiet=quiet)
 
 
-def _pipeline(ctx: Any, n: int | None, votes: int | None, rounds: int | None, k: int | None,
-              m: int | None) -> Iterator[Event]:
+def _pipeline(
+    ctx: Any, n: int | None, votes: int | None, rounds: int | None, k: int | None, m: int | None
+) -> Iterator[Event]:
     from engine.stages.adapt import iter_adapt
     from engine.stages.generate import iter_generate
     from engine.stages.score import iter_score

@@ -22,7 +22,14 @@ def samples_group() -> None:
 @click.option("--all-revisions", is_flag=True, help="Include samples of older task revisions.")
 @click.option("--limit", type=click.IntRange(1), default=None)
 @click.pass_context
-def list_cmd(ctx: click.Context, as_json: bool, status: str | None, origin: str | None, all_revisions: bool, limit: int | None) -> None:
+def list_cmd(
+    ctx: click.Context,
+    as_json: bool,
+    status: str | None,
+    origin: str | None,
+    all_revisions: bool,
+    limit: int | None,
+) -> None:
     """Samples with status, label and agreement."""
     ws = workspace_from(ctx)
     revision, _ = ws.current_revision()
@@ -47,7 +54,9 @@ def list_cmd(ctx: click.Context, as_json: bool, status: str | None, origin: str 
     for r in rows:
         agreement = "" if r["agreement"] is None else f"{r['agreement']:.2f}"
         question = " ".join(r["question"].split())[:70]
-        click.echo(f"{r['id']:>6} {r['origin']:<8} {r['status']:<12} {str(r['label'] or ''):>10} {agreement:>5}  {question}")
+        click.echo(
+            f"{r['id']:>6} {r['origin']:<8} {r['status']:<12} {str(r['label'] or ''):>10} {agreement:>5}  {question}"
+        )
     click.echo(f"{len(rows)} samples")
 
 
@@ -65,15 +74,49 @@ def show_cmd(ctx: click.Context, sample_id: int, as_json: bool) -> None:
     if not row:
         raise StageError(f"no sample {sample_id}", "list samples with `sdrl samples list`")
     sample = dict(row[0])
-    passage = store.scalar("SELECT text FROM passages WHERE id=?", (sample["passage_id"],)) if sample["passage_id"] else None
-    votes = [dict(v) for v in store.query("SELECT idx, answer, text FROM votes WHERE sample_id=? ORDER BY idx", (sample_id,))]
-    probes = [dict(p) for p in store.query("SELECT model, answer, correct, text FROM probes WHERE sample_id=?", (sample_id,))]
-    rollouts = store.query("SELECT model, COUNT(*) AS k, SUM(correct) AS passed FROM rollouts WHERE sample_id=? GROUP BY model", (sample_id,))
-    scores = [dict(s) for s in store.query("SELECT model, k, passed, pass_rate FROM scores WHERE sample_id=?", (sample_id,))]
+    passage = (
+        store.scalar("SELECT text FROM passages WHERE id=?", (sample["passage_id"],))
+        if sample["passage_id"]
+        else None
+    )
+    votes = [
+        dict(v)
+        for v in store.query(
+            "SELECT idx, answer, text FROM votes WHERE sample_id=? ORDER BY idx", (sample_id,)
+        )
+    ]
+    probes = [
+        dict(p)
+        for p in store.query(
+            "SELECT model, answer, correct, text FROM probes WHERE sample_id=?", (sample_id,)
+        )
+    ]
+    rollouts = store.query(
+        "SELECT model, COUNT(*) AS k, SUM(correct) AS passed FROM rollouts WHERE sample_id=? GROUP BY model",
+        (sample_id,),
+    )
+    scores = [
+        dict(s)
+        for s in store.query(
+            "SELECT model, k, passed, pass_rate FROM scores WHERE sample_id=?", (sample_id,)
+        )
+    ]
     if as_json:
-        echo_json({**sample, "passage": passage, "votes": votes, "probes": probes, "rollouts": [dict(r) for r in rollouts], "scores": scores})
+        echo_json(
+            {
+                **sample,
+                "passage": passage,
+                "votes": votes,
+                "probes": probes,
+                "rollouts": [dict(r) for r in rollouts],
+                "scores": scores,
+            }
+        )
         return
-    click.secho(f"sample {sample_id}  [{sample['origin']}, {sample['status']}, slot {sample['slot_key']}]", bold=True)
+    click.secho(
+        f"sample {sample_id}  [{sample['origin']}, {sample['status']}, slot {sample['slot_key']}]",
+        bold=True,
+    )
     click.echo(f"\nQuestion:\n{sample['question']}\n")
     click.echo(f"Generated answer:\n{sample['generated_answer']}\n")
     agreement = "-" if sample["agreement"] is None else f"{sample['agreement']:.2f}"
@@ -84,9 +127,13 @@ def show_cmd(ctx: click.Context, sample_id: int, as_json: bool) -> None:
     if votes:
         click.echo(f"Votes ({len(votes)}; 0 = the generator's own):")
         for v in votes:
-            click.echo(f"  {v['idx']:>2}: {v['answer'] if v['answer'] is not None else '(unparseable)'}")
+            click.echo(
+                f"  {v['idx']:>2}: {v['answer'] if v['answer'] is not None else '(unparseable)'}"
+            )
     for p in probes:
-        click.echo(f"Probe {p['model']}: answer {p['answer']} ({'correct' if p['correct'] else 'wrong'})")
+        click.echo(
+            f"Probe {p['model']}: answer {p['answer']} ({'correct' if p['correct'] else 'wrong'})"
+        )
     for r in rollouts:
         click.echo(f"Rollouts {r['model']}: {r['passed']}/{r['k']} correct")
     for s in scores:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from engine.cli.common import StopFlag, render_events, workspace_from
-from engine.events import ItemDone, ItemFailed, StageStarted, Token, Warning
+from engine.events import ItemDone, ItemFailed, StageStarted, StageWarning, Token
 
 
 def _context(ctx: click.Context, stop: StopFlag):  # type: ignore[no-untyped-def]
@@ -15,8 +15,19 @@ def _context(ctx: click.Context, stop: StopFlag):  # type: ignore[no-untyped-def
 
 
 @click.command("generate")
-@click.option("-n", "n", type=click.IntRange(1), default=None, help="Number of samples (default: generation.n_samples).")
-@click.option("--votes", type=click.IntRange(0), default=None, help="Votes per sample (default: generation.votes).")
+@click.option(
+    "-n",
+    "n",
+    type=click.IntRange(1),
+    default=None,
+    help="Number of samples (default: generation.n_samples).",
+)
+@click.option(
+    "--votes",
+    type=click.IntRange(0),
+    default=None,
+    help="Votes per sample (default: generation.votes).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
 @click.pass_context
 def generate_cmd(ctx: click.Context, n: int | None, votes: int | None, quiet: bool) -> None:
@@ -30,7 +41,12 @@ def generate_cmd(ctx: click.Context, n: int | None, votes: int | None, quiet: bo
 
 
 @click.command("label")
-@click.option("--votes", type=click.IntRange(0), default=None, help="Votes per sample (default: generation.votes).")
+@click.option(
+    "--votes",
+    type=click.IntRange(0),
+    default=None,
+    help="Votes per sample (default: generation.votes).",
+)
 @click.option("-q", "--quiet", is_flag=True)
 @click.pass_context
 def label_cmd(ctx: click.Context, votes: int | None, quiet: bool) -> None:
@@ -44,14 +60,28 @@ def label_cmd(ctx: click.Context, votes: int | None, quiet: bool) -> None:
 
 
 def _summary(stage_ctx) -> None:  # type: ignore[no-untyped-def]
-    rows = stage_ctx.store.query("SELECT status, COUNT(*) AS n FROM samples WHERE revision_id=? GROUP BY status ORDER BY status", (stage_ctx.revision.id,))
+    rows = stage_ctx.store.query(
+        "SELECT status, COUNT(*) AS n FROM samples WHERE revision_id=? GROUP BY status ORDER BY status",
+        (stage_ctx.revision.id,),
+    )
     click.echo("samples: " + (", ".join(f"{r['status']} {r['n']}" for r in rows) or "none"))
 
 
 @click.command("preview")
-@click.option("-n", "k", type=click.IntRange(1, 50), default=3, show_default=True, help="How many questions to preview.")
-@click.option("--keep", is_flag=True, help="Store the previewed samples in the pool (origin manual, pending).")
-@click.option("--seed", type=int, default=None, help="Seed for passage choice and sampling (default: time).")
+@click.option(
+    "-n",
+    "k",
+    type=click.IntRange(1, 50),
+    default=3,
+    show_default=True,
+    help="How many questions to preview.",
+)
+@click.option(
+    "--keep", is_flag=True, help="Store the previewed samples in the pool (origin manual, pending)."
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed for passage choice and sampling (default: time)."
+)
 @click.pass_context
 def preview_cmd(ctx: click.Context, k: int, keep: bool, seed: int | None) -> None:
     """Stream a few generated questions, token by token, with their passages; nothing is stored unless --keep."""
@@ -61,7 +91,11 @@ def preview_cmd(ctx: click.Context, k: int, keep: bool, seed: int | None) -> Non
     stage_ctx = _context(ctx, stop)
     kept = 0
     for event in iter_preview(stage_ctx, k, seed=seed):
-        if isinstance(event, StageStarted) or event.stage != "preview" and not isinstance(event, Warning):
+        if (
+            isinstance(event, StageStarted)
+            or event.stage != "preview"
+            and not isinstance(event, StageWarning)
+        ):
             continue
         if isinstance(event, Token):
             click.echo(event.text, nl=False)
@@ -69,15 +103,21 @@ def preview_cmd(ctx: click.Context, k: int, keep: bool, seed: int | None) -> Non
             click.echo("")
             d = event.detail
             passage = " ".join(d["passage"].split())
-            click.secho(f"--- question {int(event.item_id) + 1} (passage {d['passage_id']}): {passage[:300]}", dim=True)
+            click.secho(
+                f"--- question {int(event.item_id) + 1} (passage {d['passage_id']}): {passage[:300]}",
+                dim=True,
+            )
             click.echo(f"Q: {d['input']}\nA: {d['output']}\n")
             if keep:
                 keep_preview(stage_ctx, d)
                 kept += 1
         elif isinstance(event, ItemFailed):
             click.echo("")
-            click.secho(f"--- question {int(event.item_id) + 1}: unparseable reply ({event.reason})\n", fg="yellow")
-        elif isinstance(event, Warning):
+            click.secho(
+                f"--- question {int(event.item_id) + 1}: unparseable reply ({event.reason})\n",
+                fg="yellow",
+            )
+        elif isinstance(event, StageWarning):
             click.secho(f"warning: {event.message}", fg="yellow", err=True)
     if keep:
         click.echo(f"kept {kept} previewed samples (pending; run `sdrl label` to label them)")

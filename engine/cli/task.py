@@ -28,12 +28,21 @@ def _get(workspace: Workspace, number: int) -> Revision:
     revision = workspace.store.revision(number)
     if revision is None:
         last = workspace.store.latest_revision()
-        raise SdrlError(f"No revision {number}", f"revisions run from 1 to {last.id if last else 0}; see `sdrl task log`")
+        raise SdrlError(
+            f"No revision {number}",
+            f"revisions run from 1 to {last.id if last else 0}; see `sdrl task log`",
+        )
     return revision
 
 
 @task_group.command("show")
-@click.option("-r", "--revision", type=int, default=None, help="Show this revision (default: the current one).")
+@click.option(
+    "-r",
+    "--revision",
+    type=int,
+    default=None,
+    help="Show this revision (default: the current one).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the validated definition as JSON.")
 @click.pass_context
 def show_cmd(ctx: click.Context, revision: int | None, as_json: bool) -> None:
@@ -77,16 +86,24 @@ def edit_cmd(ctx: click.Context, message: str) -> None:
     workspace = workspace_from(ctx)
     workspace.current_revision()  # refuse to start from an invalid file, and record unsaved edits first
     original = workspace.task_file.read_text(encoding="utf-8")
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", prefix="task-", delete=False, encoding="utf-8") as fh:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".toml", prefix="task-", delete=False, encoding="utf-8"
+    ) as fh:
         fh.write(original)
         scratch = Path(fh.name)
     try:
         try:
             result = subprocess.run([*_editor(), str(scratch)], check=False)
         except FileNotFoundError as exc:
-            raise SdrlError(f"Editor {_editor()[0]!r} not found", "set $EDITOR to an installed editor, e.g. EDITOR=nano") from exc
+            raise SdrlError(
+                f"Editor {_editor()[0]!r} not found",
+                "set $EDITOR to an installed editor, e.g. EDITOR=nano",
+            ) from exc
         if result.returncode != 0:
-            raise SdrlError(f"The editor exited with status {result.returncode}; nothing was saved", "run `sdrl task edit` again")
+            raise SdrlError(
+                f"The editor exited with status {result.returncode}; nothing was saved",
+                "run `sdrl task edit` again",
+            )
         edited = scratch.read_text(encoding="utf-8")
         if edited == original:
             click.echo("no changes")
@@ -96,7 +113,9 @@ def edit_cmd(ctx: click.Context, message: str) -> None:
         except ConfigError as exc:
             keep = workspace.root / "task.toml.rejected"
             keep.write_text(edited, encoding="utf-8")
-            raise ConfigError(exc.title, f"{exc.hint}; your edit is kept in {keep}, task.toml is unchanged") from exc
+            raise ConfigError(
+                exc.title, f"{exc.hint}; your edit is kept in {keep}, task.toml is unchanged"
+            ) from exc
         tmp = workspace.task_file.with_suffix(".toml.tmp")
         tmp.write_text(edited, encoding="utf-8")
         tmp.replace(workspace.task_file)
@@ -114,7 +133,17 @@ def log_cmd(ctx: click.Context, as_json: bool) -> None:
     workspace = workspace_from(ctx)
     revisions = workspace.store.revisions()
     if as_json:
-        echo_json([{"id": r.id, "created_at": r.created_at, "hash": r.content_hash, "message": r.message} for r in revisions])
+        echo_json(
+            [
+                {
+                    "id": r.id,
+                    "created_at": r.created_at,
+                    "hash": r.content_hash,
+                    "message": r.message,
+                }
+                for r in revisions
+            ]
+        )
         return
     for r in revisions:
         when = datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M:%S")

@@ -12,7 +12,16 @@ import click
 from engine.cli.common import echo_json, render_events, workspace_from
 from engine.events import Event, Metric, Progress
 
-SHOWN_METRICS = ("reward_mean", "reward_std", "kl", "loss", "zero_std_share", "completion_length", "step_time", "tokens_per_s")
+SHOWN_METRICS = (
+    "reward_mean",
+    "reward_std",
+    "kl",
+    "loss",
+    "zero_std_share",
+    "completion_length",
+    "step_time",
+    "tokens_per_s",
+)
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -54,23 +63,54 @@ def _follow(ctx: click.Context, run_id: str) -> None:
     try:
         render_events(follow(ws, run_id), on_event=on_event)
     except KeyboardInterrupt:
-        click.echo(f"\ndetached; the run goes on. Follow it again with `sdrl attach {run_id}`", err=True)
+        click.echo(
+            f"\ndetached; the run goes on. Follow it again with `sdrl attach {run_id}`", err=True
+        )
         return
     info = get_run(ws.store, run_id)
-    click.echo(f"run {info.id}: {info.status} at step {info.step}/{info.total_steps}" + (f"\n{info.message}" if info.message else ""))
+    click.echo(
+        f"run {info.id}: {info.status} at step {info.step}/{info.total_steps}"
+        + (f"\n{info.message}" if info.message else "")
+    )
 
 
 @click.command("train")
 @click.option("--check", is_flag=True, help="Only run the preflight checks; spend no compute.")
-@click.option("--detach", "-d", is_flag=True, help="Return at once; the run goes on in the background.")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="Override a [training] setting, e.g. --set max_steps=5.")
-@click.option("--model", default=None, help="Base model to train (default: models.base of task.toml).")
-@click.option("--accelerate-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Launch with `accelerate launch` and this config (multi-GPU; see docs/scale-out.md).")
-@click.option("--num-processes", type=int, default=None, help="With --accelerate-config: processes (GPUs) to use.")
+@click.option(
+    "--detach", "-d", is_flag=True, help="Return at once; the run goes on in the background."
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a [training] setting, e.g. --set max_steps=5.",
+)
+@click.option(
+    "--model", default=None, help="Base model to train (default: models.base of task.toml)."
+)
+@click.option(
+    "--accelerate-config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Launch with `accelerate launch` and this config (multi-GPU; see docs/scale-out.md).",
+)
+@click.option(
+    "--num-processes",
+    type=int,
+    default=None,
+    help="With --accelerate-config: processes (GPUs) to use.",
+)
 @click.pass_context
-def train_cmd(ctx: click.Context, check: bool, detach: bool, settings: tuple[str, ...], model: str | None,
-              accelerate_config: Path | None, num_processes: int | None) -> None:
+def train_cmd(
+    ctx: click.Context,
+    check: bool,
+    detach: bool,
+    settings: tuple[str, ...],
+    model: str | None,
+    accelerate_config: Path | None,
+    num_processes: int | None,
+) -> None:
     """Train a LoRA adapter with GRPO on the latest selection (train split), in its own process."""
     from engine.runs import prepare, start_run
 
@@ -81,7 +121,9 @@ def train_cmd(ctx: click.Context, check: bool, detach: bool, settings: tuple[str
         _print_preflight(pre)
         pre.raise_if_failed()
         return
-    run_id = start_run(ws, overrides, model=model, accelerate_config=accelerate_config, num_processes=num_processes)
+    run_id = start_run(
+        ws, overrides, model=model, accelerate_config=accelerate_config, num_processes=num_processes
+    )
     click.echo(f"started run {run_id} (folder {ws.runs_dir / run_id})")
     if detach:
         click.echo(f"follow it with `sdrl attach {run_id}`, stop it with `sdrl runs stop {run_id}`")
@@ -103,13 +145,26 @@ def runs_list(ctx: click.Context, as_json: bool) -> None:
 
     runs = list_runs(workspace_from(ctx).store)
     if as_json:
-        echo_json([{"id": r.id, "status": r.status, "step": r.step, "total_steps": r.total_steps, "base_model": r.base_model} for r in runs])
+        echo_json(
+            [
+                {
+                    "id": r.id,
+                    "status": r.status,
+                    "step": r.step,
+                    "total_steps": r.total_steps,
+                    "base_model": r.base_model,
+                }
+                for r in runs
+            ]
+        )
         return
     if not runs:
         click.echo("no runs yet; start one with `sdrl train`")
     for r in runs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
-        click.echo(f"{r.id}  {r.status:<9} step {r.step}/{r.total_steps or '?'}  {when}  {r.base_model}")
+        click.echo(
+            f"{r.id}  {r.status:<9} step {r.step}/{r.total_steps or '?'}  {when}  {r.base_model}"
+        )
 
 
 @runs_group.command("show")
@@ -125,10 +180,21 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     metrics = run_metrics(ws.store, info.id)
     last = {name: values[-1][1] for name, values in metrics.items()}
     if as_json:
-        echo_json({"id": info.id, "status": info.status, "step": info.step, "total_steps": info.total_steps,
-                   "folder": str(info.folder), "message": info.message, "metrics": last})
+        echo_json(
+            {
+                "id": info.id,
+                "status": info.status,
+                "step": info.step,
+                "total_steps": info.total_steps,
+                "folder": str(info.folder),
+                "message": info.message,
+                "metrics": last,
+            }
+        )
         return
-    click.echo(f"run {info.id}: {info.status}, step {info.step}/{info.total_steps or '?'}, pid {info.pid}")
+    click.echo(
+        f"run {info.id}: {info.status}, step {info.step}/{info.total_steps or '?'}, pid {info.pid}"
+    )
     click.echo(f"folder {info.folder}\nbase   {info.base_model}")
     if info.message:
         click.echo(info.message)
@@ -138,7 +204,9 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
 
 @runs_group.command("stop")
 @click.argument("run_id")
-@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the run to save and stop.")
+@click.option(
+    "--wait", default=60.0, show_default=True, help="Seconds to wait for the run to save and stop."
+)
 @click.pass_context
 def runs_stop(ctx: click.Context, run_id: str, wait: float) -> None:
     """Stop a run after its current step (a checkpoint is saved; `resume` continues)."""

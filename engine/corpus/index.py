@@ -99,7 +99,11 @@ class PassageIndex:
         import tantivy
 
         for passage_id, document_id, text in rows:
-            writer.add_document(tantivy.Document(passage_id=int(passage_id), document_id=int(document_id), text=text))
+            writer.add_document(
+                tantivy.Document(
+                    passage_id=int(passage_id), document_id=int(document_id), text=text
+                )
+            )
 
     def apply(self, changed_documents: Iterable[int]) -> None:
         """Re-index the passages of these documents (after their SQLite transaction committed)."""
@@ -110,7 +114,10 @@ class PassageIndex:
         writer = index.writer(heap_size=64_000_000, num_threads=1)
         for document_id in changed:
             writer.delete_documents_by_term("document_id", int(document_id))
-            rows = self.store.conn.execute("SELECT id, document_id, text FROM passages WHERE document_id=? ORDER BY id", (document_id,))
+            rows = self.store.conn.execute(
+                "SELECT id, document_id, text FROM passages WHERE document_id=? ORDER BY id",
+                (document_id,),
+            )
             self._add(writer, rows)
         writer.commit()
         writer.wait_merging_threads()
@@ -130,7 +137,10 @@ class PassageIndex:
         if searcher.num_docs == 0:
             return []
         result = searcher.search(parsed, limit=k)
-        return [(int(searcher.doc(address)["passage_id"][0]), float(score)) for score, address in result.hits]
+        return [
+            (int(searcher.doc(address)["passage_id"][0]), float(score))
+            for score, address in result.hits
+        ]
 
 
 def search(store: Store, folder: Path, query: str, k: int = 10) -> list[Hit]:

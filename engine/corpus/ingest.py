@@ -40,7 +40,11 @@ def _expand(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
         path = Path(path).expanduser()
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUPPORTED and not child.name.startswith("."):
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in SUPPORTED
+                    and not child.name.startswith(".")
+                ):
                     yield child, False
         else:
             yield path, True
@@ -73,11 +77,17 @@ def _jsonl_passages(text: str, field: str) -> tuple[list[str], int]:
         else:
             bad += 1
     if not passages:
-        raise _Skip(f"no records with a text field {field!r}" + (f" ({bad} lines without one)" if bad else "") + "; pass --field NAME")
+        raise _Skip(
+            f"no records with a text field {field!r}"
+            + (f" ({bad} lines without one)" if bad else "")
+            + "; pass --field NAME"
+        )
     return passages, bad
 
 
-def _passages(path: Path, text: str, chunk_chars: int, overlap: int, field: str) -> tuple[list[str], int]:
+def _passages(
+    path: Path, text: str, chunk_chars: int, overlap: int, field: str
+) -> tuple[list[str], int]:
     if path.suffix.lower() in JSONL_SUFFIXES:
         return _jsonl_passages(text, field)
     passages = chunk_text(text, chunk_chars, overlap)
@@ -93,13 +103,18 @@ def _name(path: Path, root: Path | None) -> str:
     return str(resolved)
 
 
-def _store_document(store: Store, name: str, digest: str, size: int, passages: list[str]) -> tuple[int, bool]:
+def _store_document(
+    store: Store, name: str, digest: str, size: int, passages: list[str]
+) -> tuple[int, bool]:
     with store.transaction() as conn:
         row = conn.execute("SELECT id FROM documents WHERE path=?", (name,)).fetchone()
         if row is not None:
             doc_id = int(row["id"])
             # samples keep their text; only the link to a passage that no longer exists is cleared
-            conn.execute("UPDATE samples SET passage_id=NULL WHERE passage_id IN (SELECT id FROM passages WHERE document_id=?)", (doc_id,))
+            conn.execute(
+                "UPDATE samples SET passage_id=NULL WHERE passage_id IN (SELECT id FROM passages WHERE document_id=?)",
+                (doc_id,),
+            )
             conn.execute("DELETE FROM passages WHERE document_id=?", (doc_id,))
             conn.execute(
                 "UPDATE documents SET sha256=?, size=?, n_passages=?, added_at=? WHERE id=?",
@@ -145,7 +160,9 @@ def iter_ingest(
             if not path.is_file():
                 raise _Skip("no such file")
             if path.suffix.lower() not in SUPPORTED:
-                raise _Skip(f"unsupported file type {path.suffix or '(none)'}; use .txt, .md or .jsonl")
+                raise _Skip(
+                    f"unsupported file type {path.suffix or '(none)'}; use .txt, .md or .jsonl"
+                )
             data = path.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             known = store.scalar("SELECT sha256 FROM documents WHERE path=?", (name,))
@@ -173,7 +190,9 @@ def iter_ingest(
     yield StageFinished(STAGE, counts=counts, stopped=stopped)
 
 
-def ingest(store: Store, index_dir: Path, paths: Iterable[Path], **options: object) -> list[FileResult]:
+def ingest(
+    store: Store, index_dir: Path, paths: Iterable[Path], **options: object
+) -> list[FileResult]:
     """Blocking wrapper: per-file results (skipped files included, with their reason)."""
     results: list[FileResult] = []
 

@@ -38,7 +38,9 @@ class StageContext:
         return cls(workspace, revision, task, should_stop)
 
 
-def run_blocking(events: Iterable[Event], on_event: Callable[[Event], None] | None = None) -> StageFinished | None:
+def run_blocking(
+    events: Iterable[Event], on_event: Callable[[Event], None] | None = None
+) -> StageFinished | None:
     """Drain a stage's events; returns its last StageFinished."""
     last: StageFinished | None = None
     for event in events:

@@ -24,25 +24,38 @@ def slot_key(direction: str, round_: int, parent_id: int) -> str:
     return f"{direction}:{round_}:{parent_id}"
 
 
-def rewrite_messages(ctx: StageContext, parent: PoolSample, direction: str, output: str) -> list[dict[str, str]]:
+def rewrite_messages(
+    ctx: StageContext, parent: PoolSample, direction: str, output: str
+) -> list[dict[str, str]]:
     from engine.stages.synthesis_common import messages
 
     task = ctx.task
     original = json.dumps({"input": parent.question, "output": output}, ensure_ascii=False)
-    return messages(f"rewrite_{direction}", description=task.description.strip(),
-                    input_format=task.input_format.strip() or "(free form)",
-                    output_format=task.output_format.strip(), original=original)
+    return messages(
+        f"rewrite_{direction}",
+        description=task.description.strip(),
+        input_format=task.input_format.strip() or "(free form)",
+        output_format=task.output_format.strip(),
+        original=original,
+    )
 
 
-def iter_adapt(ctx: StageContext, rounds: int | None = None, *, solver: Solver | None = None,
-               votes: int | None = None) -> Iterator[Event]:
+def iter_adapt(
+    ctx: StageContext,
+    rounds: int | None = None,
+    *,
+    solver: Solver | None = None,
+    votes: int | None = None,
+) -> Iterator[Event]:
     """R rounds of probe -> rewrite -> dedup -> label; round r rewrites the samples of round r-1. Resumes per slot."""
     from engine.stages.dedup import iter_dedup
     from engine.stages.label import iter_label
 
     rounds = ctx.task.difficulty.rounds if rounds is None else rounds
     if rounds < 0:
-        raise StageError(f"rounds = {rounds} is negative", "pass --rounds 0 (no adaptation) or more")
+        raise StageError(
+            f"rounds = {rounds} is negative", "pass --rounds 0 (no adaptation) or more"
+        )
     require_pool(ctx)
     for r in range(1, rounds + 1):
         parents = [s for s in pool(ctx.store, ctx.revision.id) if s.round == r - 1]
@@ -58,7 +71,9 @@ def iter_adapt(ctx: StageContext, rounds: int | None = None, *, solver: Solver |
         yield from iter_label(ctx, votes=votes)
 
 
-def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Generator[Event, None, StageFinished]:
+def _rewrite_round(
+    ctx: StageContext, r: int, parents: list[PoolSample]
+) -> Generator[Event, None, StageFinished]:
     from engine.backends.instructor import get_instructor
     from engine.backends.solver import model_key
     from engine.stages.generate import assemble_output
@@ -66,16 +81,31 @@ def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Gene
 
     task, store, rev = ctx.task, ctx.store, ctx.revision.id
     key = model_key(task)
-    solved = {row["sample_id"]: bool(row["correct"]) for row in store.query(
-        "SELECT p.sample_id, p.correct FROM probes p JOIN samples s ON s.id=p.sample_id WHERE s.revision_id=? AND p.model=?",
-        (rev, key))}
-    existing = {row["slot_key"] for row in store.query("SELECT slot_key FROM samples WHERE revision_id=? AND round=?", (rev, r))}
+    solved = {
+        row["sample_id"]: bool(row["correct"])
+        for row in store.query(
+            "SELECT p.sample_id, p.correct FROM probes p JOIN samples s ON s.id=p.sample_id WHERE s.revision_id=? AND p.model=?",
+            (rev, key),
+        )
+    }
+    existing = {
+        row["slot_key"]
+        for row in store.query(
+            "SELECT slot_key FROM samples WHERE revision_id=? AND round=?", (rev, r)
+        )
+    }
     tries: dict[str, int] = {}
-    for row in store.query("SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)):
+    for row in store.query(
+        "SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)
+    ):
         slot = row["item_key"].partition("#")[0]
         tries[slot] = tries.get(slot, 0) + 1
-    outputs = {row["id"]: row["generated_answer"] for row in store.query(
-        "SELECT id, generated_answer FROM samples WHERE revision_id=?", (rev,))}
+    outputs = {
+        row["id"]: row["generated_answer"]
+        for row in store.query(
+            "SELECT id, generated_answer FROM samples WHERE revision_id=?", (rev,)
+        )
+    }
     todo: list[tuple[PoolSample, str, str]] = []
     for p in parents:
         if p.id not in solved:
@@ -84,8 +114,14 @@ def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Gene
         slot = slot_key(direction, r, p.id)
         if slot not in existing and tries.get(slot, 0) < MAX_ATTEMPTS:
             todo.append((p, direction, slot))
-    counts: dict[str, Any] = {"round": r, "harder": 0, "easier": 0, "failed": 0,
-                              "already": len(existing), "gave_up": sum(1 for v in tries.values() if v >= MAX_ATTEMPTS)}
+    counts: dict[str, Any] = {
+        "round": r,
+        "harder": 0,
+        "easier": 0,
+        "failed": 0,
+        "already": len(existing),
+        "gave_up": sum(1 for v in tries.values() if v >= MAX_ATTEMPTS),
+    }
     yield StageStarted(STAGE, total=len(todo), detail={"round": r})
     instructor: Any = get_instructor(task) if todo else None
     schema = generation_schema(task)
@@ -102,9 +138,13 @@ def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Gene
             output = task_checker(task).render(parent.label or "")
         result = None
         for attempt in range(tries.get(slot, 0), MAX_ATTEMPTS):
-            reply = instructor.chat(rewrite_messages(ctx, parent, direction, output), temperature=settings.temperature,
-                                    max_tokens=settings.max_tokens, seed=(task.generation.seed * 7_919 + parent.id * 8 + attempt) & 0x7FFFFFFF,
-                                    json_schema=schema)
+            reply = instructor.chat(
+                rewrite_messages(ctx, parent, direction, output),
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                seed=(task.generation.seed * 7_919 + parent.id * 8 + attempt) & 0x7FFFFFFF,
+                json_schema=schema,
+            )
             parsed = parse_sample(reply)
             if not isinstance(parsed, ParseFailure):
                 result = parsed
@@ -118,11 +158,25 @@ def _rewrite_round(ctx: StageContext, r: int, parents: list[PoolSample]) -> Gene
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO samples(revision_id, origin, parent_id, round, slot_key, passage_id, question, "
                     "generated_answer, status, content_hash, created_at) VALUES (?,?,?,?,?,?,?,?, 'pending', ?, ?)",
-                    (rev, direction, parent.id, r, slot, parent.passage_id, result.input,
-                     assemble_output(ctx, result), question_hash(result.input), time.time()),
+                    (
+                        rev,
+                        direction,
+                        parent.id,
+                        r,
+                        slot,
+                        parent.passage_id,
+                        result.input,
+                        assemble_output(ctx, result),
+                        question_hash(result.input),
+                        time.time(),
+                    ),
                 )
             counts[direction] += 1
-            yield ItemDone(STAGE, item_id=cur.lastrowid or slot, detail={"slot": slot, "parent": parent.id, "direction": direction})
+            yield ItemDone(
+                STAGE,
+                item_id=cur.lastrowid or slot,
+                detail={"slot": slot, "parent": parent.id, "direction": direction},
+            )
         yield Progress(STAGE, done=done, total=len(todo))
     finished = StageFinished(STAGE, counts=counts, stopped=stopped)
     yield finished

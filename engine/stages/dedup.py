@@ -34,7 +34,9 @@ def jaccard(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> flo
     return len(a & b) / len(a | b)
 
 
-def find_duplicates(items: Iterable[tuple[int, str]], threshold: float) -> dict[int, tuple[int, str]]:
+def find_duplicates(
+    items: Iterable[tuple[int, str]], threshold: float
+) -> dict[int, tuple[int, str]]:
     """{duplicate id: (kept id it repeats, 'exact' | 'near')}; the earliest of a group is kept."""
     kept_hash: dict[str, int] = {}
     kept: dict[int, frozenset[tuple[str, ...]]] = {}
@@ -61,16 +63,28 @@ def find_duplicates(items: Iterable[tuple[int, str]], threshold: float) -> dict[
 def iter_dedup(ctx: StageContext) -> Iterator[Event]:
     """Mark later copies among the revision's pending and labelled samples as `duplicate` (idempotent)."""
     rows = ctx.store.query(
-        "SELECT id, question FROM samples WHERE revision_id=? AND status IN ('pending','labelled') ORDER BY id", (ctx.revision.id,)
+        "SELECT id, question FROM samples WHERE revision_id=? AND status IN ('pending','labelled') ORDER BY id",
+        (ctx.revision.id,),
     )
     yield StageStarted("dedup", total=len(rows))
-    found = find_duplicates(((r["id"], r["question"]) for r in rows), ctx.task.generation.near_duplicate_threshold)
+    found = find_duplicates(
+        ((r["id"], r["question"]) for r in rows), ctx.task.generation.near_duplicate_threshold
+    )
     with ctx.store.transaction() as conn:
         for dup, (original, kind) in found.items():
             conn.execute("UPDATE samples SET status='duplicate' WHERE id=?", (dup,))
-            record_failure(conn, ctx.revision.id, "dedup", str(dup), f"{kind} duplicate of sample {original}")
+            record_failure(
+                conn, ctx.revision.id, "dedup", str(dup), f"{kind} duplicate of sample {original}"
+            )
     exact = sum(1 for _, kind in found.values() if kind == "exact")
-    yield StageFinished("dedup", counts={"checked": len(rows), "exact_duplicates": exact, "near_duplicates": len(found) - exact})
+    yield StageFinished(
+        "dedup",
+        counts={
+            "checked": len(rows),
+            "exact_duplicates": exact,
+            "near_duplicates": len(found) - exact,
+        },
+    )
 
 
 def benchmark_texts(path: Path) -> list[str]:
@@ -78,7 +92,10 @@ def benchmark_texts(path: Path) -> list[str]:
     try:
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise StageError(f"cannot read the decontamination file {path}: {exc}", "fix generation.decontaminate_file in task.toml") from exc
+        raise StageError(
+            f"cannot read the decontamination file {path}: {exc}",
+            "fix generation.decontaminate_file in task.toml",
+        ) from exc
     fields = ("question", "input", "problem", "text", "prompt")
     records: list[object] = []
     if path.suffix == ".jsonl":
@@ -91,7 +108,9 @@ def benchmark_texts(path: Path) -> list[str]:
         try:
             data = json.loads(raw)
         except ValueError as exc:
-            raise StageError(f"{path} is not valid JSON", "use a .jsonl file with a question field per line") from exc
+            raise StageError(
+                f"{path} is not valid JSON", "use a .jsonl file with a question field per line"
+            ) from exc
         records = data if isinstance(data, list) else []
     else:
         return [line for line in raw.splitlines() if line.strip()]
@@ -123,12 +142,19 @@ def iter_decontaminate(ctx: StageContext) -> Iterator[Event]:
     for text in benchmark_texts(path):
         bench |= ngrams(text, gen.decontaminate_ngram)
     rows = ctx.store.query(
-        "SELECT id, question FROM samples WHERE revision_id=? AND status IN ('pending','labelled') ORDER BY id", (ctx.revision.id,)
+        "SELECT id, question FROM samples WHERE revision_id=? AND status IN ('pending','labelled') ORDER BY id",
+        (ctx.revision.id,),
     )
     yield StageStarted("decontaminate", total=len(rows))
     hit = [r["id"] for r in rows if ngrams(r["question"], gen.decontaminate_ngram) & bench]
     with ctx.store.transaction() as conn:
         for sample_id in hit:
             conn.execute("UPDATE samples SET status='contaminated' WHERE id=?", (sample_id,))
-            record_failure(conn, ctx.revision.id, "decontaminate", str(sample_id), f"shares a {gen.decontaminate_ngram}-word sequence with {path.name}")
+            record_failure(
+                conn,
+                ctx.revision.id,
+                "decontaminate",
+                str(sample_id),
+                f"shares a {gen.decontaminate_ngram}-word sequence with {path.name}",
+            )
     yield StageFinished("decontaminate", counts={"checked": len(rows), "contaminated": len(hit)})

@@ -15,7 +15,7 @@ from engine.events import (
     Progress,
     StageFinished,
     StageStarted,
-    Warning,
+    StageWarning,
 )
 from engine.parsing import GeneratedSample, ParseFailure, parse_sample
 from engine.stages import StageContext
@@ -49,7 +49,9 @@ def generation_messages(ctx: StageContext, passage: str) -> list[dict[str, str]]
         output_format=task.output_format.strip(),
         pattern=f"Pattern of good examples: {pattern}\n" if pattern else "",
         demos=("\nExamples (do not copy them):" + format_demos(task)) if task.demos else "",
-        passage=passage[: task.generation.passage_chars] if passage else "(no passage: write from general knowledge)",
+        passage=passage[: task.generation.passage_chars]
+        if passage
+        else "(no passage: write from general knowledge)",
     )
 
 
@@ -70,17 +72,45 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
     gen = ctx.task.generation
     n = gen.n_samples if n is None else n
     rev = ctx.revision.id
-    done_slots = {r[0] for r in ctx.store.query("SELECT slot_key FROM samples WHERE revision_id=? AND slot_key LIKE 'initial:%'", (rev,))}
+    done_slots = {
+        r[0]
+        for r in ctx.store.query(
+            "SELECT slot_key FROM samples WHERE revision_id=? AND slot_key LIKE 'initial:%'", (rev,)
+        )
+    }
     attempts: dict[str, int] = {}
-    for (key,) in ctx.store.query("SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)):
+    for (key,) in ctx.store.query(
+        "SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)
+    ):
         slot = key.partition("#")[0]
         attempts[slot] = attempts.get(slot, 0) + 1
-    todo = [i for i in range(n) if f"initial:{i}" not in done_slots and attempts.get(f"initial:{i}", 0) < MAX_ATTEMPTS]
-    counts = {"generated": 0, "parse_failures": 0, "gave_up": 0, "existing": len([i for i in range(n) if f"initial:{i}" in done_slots])}
-    counts["gave_up"] = sum(1 for i in range(n) if f"initial:{i}" not in done_slots and i not in todo)
+    todo = [
+        i
+        for i in range(n)
+        if f"initial:{i}" not in done_slots and attempts.get(f"initial:{i}", 0) < MAX_ATTEMPTS
+    ]
+    counts = {
+        "generated": 0,
+        "parse_failures": 0,
+        "gave_up": 0,
+        "existing": len([i for i in range(n) if f"initial:{i}" in done_slots]),
+    }
+    counts["gave_up"] = sum(
+        1 for i in range(n) if f"initial:{i}" not in done_slots and i not in todo
+    )
     yield StageStarted(STAGE, total=n)
     order = stored_order(ctx) or []
-    texts = {r["id"]: r["text"] for r in ctx.store.query("SELECT id, text FROM passages WHERE id IN (SELECT value FROM json_each(?))", (str(order),))} if order else {}
+    texts = (
+        {
+            r["id"]: r["text"]
+            for r in ctx.store.query(
+                "SELECT id, text FROM passages WHERE id IN (SELECT value FROM json_each(?))",
+                (str(order),),
+            )
+        }
+        if order
+        else {}
+    )
     instructor = get_instructor(ctx.task)
     schema = generation_schema(ctx.task)
     done = counts["existing"]
@@ -93,25 +123,50 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
         batch = pending[: batch_size(instructor)]
         pending = pending[len(batch) :]
         passage_ids = [order[i % len(order)] if order else None for i in batch]
-        prompts = [generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids]
+        prompts = [
+            generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids
+        ]
         tries = [attempts.get(f"initial:{i}", 0) for i in batch]
         seed = _slot_seed(gen.seed, batch[0], tries[0])
         try:
             if len(batch) == 1:
-                replies = [instructor.chat(prompts[0], temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)]
+                replies = [
+                    instructor.chat(
+                        prompts[0],
+                        temperature=gen.temperature,
+                        max_tokens=gen.max_tokens,
+                        seed=seed,
+                        json_schema=schema,
+                    )
+                ]
             else:  # one batched call (vLLM); per-request seeds are seed + index
-                replies = instructor.chat_many(prompts, temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed, json_schema=schema)
-        except (ValueError, RuntimeError) as exc:  # e.g. a prompt longer than the context: this item fails, not the run
+                replies = instructor.chat_many(
+                    prompts,
+                    temperature=gen.temperature,
+                    max_tokens=gen.max_tokens,
+                    seed=seed,
+                    json_schema=schema,
+                )
+        except (
+            ValueError,
+            RuntimeError,
+        ) as exc:  # e.g. a prompt longer than the context: this item fails, not the run
             replies = [f"{INSTRUCTOR_ERROR}{exc}"] * len(batch)
         for slot, passage_id, tried, reply in zip(batch, passage_ids, tries, replies, strict=True):
             key = f"initial:{slot}"
-            parsed = ParseFailure("instructor_error", reply[len(INSTRUCTOR_ERROR) :]) if reply.startswith(INSTRUCTOR_ERROR) else parse_sample(reply)
+            parsed = (
+                ParseFailure("instructor_error", reply[len(INSTRUCTOR_ERROR) :])
+                if reply.startswith(INSTRUCTOR_ERROR)
+                else parse_sample(reply)
+            )
             if isinstance(parsed, ParseFailure):
                 counts["parse_failures"] += 1
                 with ctx.store.transaction() as conn:
                     record_failure(conn, rev, STAGE, f"{key}#{tried}", parsed.reason, reply)
                 attempts[key] = tried + 1
-                yield ItemFailed(STAGE, item_id=key, reason=f"{parsed.reason} {parsed.detail}".strip())
+                yield ItemFailed(
+                    STAGE, item_id=key, reason=f"{parsed.reason} {parsed.detail}".strip()
+                )
                 if tried + 1 < MAX_ATTEMPTS:
                     pending.append(slot)  # retried later in this run, a bounded number of times
                 else:
@@ -122,11 +177,21 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
                     "VALUES (?, 'initial', 0, ?, ?, ?, ?, 'pending', ?, ?)",
-                    (rev, key, passage_id, parsed.input, output, question_hash(parsed.input), time.time()),
+                    (
+                        rev,
+                        key,
+                        passage_id,
+                        parsed.input,
+                        output,
+                        question_hash(parsed.input),
+                        time.time(),
+                    ),
                 )
             counts["generated"] += 1
             done += 1
-            yield ItemDone(STAGE, item_id=cur.lastrowid or key, detail={"slot": key, "question": parsed.input})
+            yield ItemDone(
+                STAGE, item_id=cur.lastrowid or key, detail={"slot": key, "question": parsed.input}
+            )
             yield Progress(STAGE, done=done, total=n, unit="samples")
     yield StageFinished(STAGE, counts=counts, stopped=stopped)
 
@@ -144,22 +209,37 @@ def _ingest_events(ctx: StageContext) -> Iterator[Event]:
     gen = ctx.task.generation
     ws = ctx.workspace
     for event in iter_ingest(
-        ctx.store, ws.index_dir, [ws.corpus_dir], chunk_chars=gen.chunk_chars, overlap=gen.chunk_overlap,
-        jsonl_field=gen.jsonl_text_field, root=ws.root, should_stop=ctx.should_stop,
+        ctx.store,
+        ws.index_dir,
+        [ws.corpus_dir],
+        chunk_chars=gen.chunk_chars,
+        overlap=gen.chunk_overlap,
+        jsonl_field=gen.jsonl_text_field,
+        root=ws.root,
+        should_stop=ctx.should_stop,
     ):
         if isinstance(event, ItemFailed):
-            yield Warning(event.stage, message=f"corpus file {event.item_id} skipped: {event.reason}")
+            yield StageWarning(
+                event.stage, message=f"corpus file {event.item_id} skipped: {event.reason}"
+            )
         else:
             yield event
 
 
-def iter_generate(ctx: StageContext, n: int | None = None, votes: int | None = None) -> Iterator[Event]:
+def iter_generate(
+    ctx: StageContext, n: int | None = None, votes: int | None = None
+) -> Iterator[Event]:
     """Stages 1-5: prepare, generate, remove duplicates and contaminated samples, then label by vote.
 
     Duplicates are removed before labelling so no votes are spent on them; every step resumes.
     """
     yield from iter_prepare(ctx)
-    for stage in (iter_generate_samples(ctx, n), iter_dedup(ctx), iter_decontaminate(ctx), iter_label(ctx, votes=votes)):
+    for stage in (
+        iter_generate_samples(ctx, n),
+        iter_dedup(ctx),
+        iter_decontaminate(ctx),
+        iter_label(ctx, votes=votes),
+    ):
         if ctx.should_stop():
             return
         yield from stage

@@ -16,7 +16,12 @@ STAGE = "label"
 
 
 def vote_messages(ctx: StageContext, question: str) -> list[dict[str, str]]:
-    return messages("vote", description=ctx.task.description.strip(), output_format=ctx.task.output_format.strip(), question=question.strip())
+    return messages(
+        "vote",
+        description=ctx.task.description.strip(),
+        output_format=ctx.task.output_format.strip(),
+        question=question.strip(),
+    )
 
 
 def read_vote(checker: AnswerChecker, reply: str) -> tuple[str, str | None]:
@@ -37,8 +42,17 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
     gen = ctx.task.generation
     n_votes = gen.votes if votes is None else votes
     rev = ctx.revision.id
-    rows = ctx.store.query("SELECT id, question, generated_answer FROM samples WHERE revision_id=? AND status='pending' ORDER BY id", (rev,))
-    counts = {"labelled": 0, "unlabelable": 0, "unparseable_votes": 0, "low_agreement": 0, "instructor_errors": 0}
+    rows = ctx.store.query(
+        "SELECT id, question, generated_answer FROM samples WHERE revision_id=? AND status='pending' ORDER BY id",
+        (rev,),
+    )
+    counts = {
+        "labelled": 0,
+        "unlabelable": 0,
+        "unparseable_votes": 0,
+        "low_agreement": 0,
+        "instructor_errors": 0,
+    }
     yield StageStarted(STAGE, total=len(rows), detail={"votes": n_votes})
     if not rows:
         yield StageFinished(STAGE, counts=counts)
@@ -56,9 +70,17 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
         batch = rows[start : start + step]
         replies: list[list[str]] = [[] for _ in batch]
         if instructor is not None:
-            requests = [vote_messages(ctx, row["question"]) for row in batch for _ in range(n_votes)]
+            requests = [
+                vote_messages(ctx, row["question"]) for row in batch for _ in range(n_votes)
+            ]
             try:
-                flat = instructor.chat_many(requests, temperature=gen.vote_temperature, max_tokens=gen.vote_max_tokens, seed=_seed(gen.seed, batch[0]["id"]), json_schema=schema)
+                flat = instructor.chat_many(
+                    requests,
+                    temperature=gen.vote_temperature,
+                    max_tokens=gen.vote_max_tokens,
+                    seed=_seed(gen.seed, batch[0]["id"]),
+                    json_schema=schema,
+                )
             except (ValueError, RuntimeError) as exc:  # e.g. a question longer than the context
                 counts["instructor_errors"] += len(batch)
                 for row in batch:  # left pending: a later run tries again
@@ -73,7 +95,9 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
     yield StageFinished(STAGE, counts=counts, stopped=stopped)
 
 
-def _store_label(ctx: StageContext, checker: AnswerChecker, row: Any, replies: list[str], counts: dict[str, int]) -> Event:
+def _store_label(
+    ctx: StageContext, checker: AnswerChecker, row: Any, replies: list[str], counts: dict[str, int]
+) -> Event:
     own = row["generated_answer"]
     votes = [(own, checker.extract(own))] + [read_vote(checker, r) for r in replies]
     counts["unparseable_votes"] += sum(1 for _, a in votes if a is None)
@@ -89,11 +113,19 @@ def _store_label(ctx: StageContext, checker: AnswerChecker, row: Any, replies: l
             [(row["id"], i, text, answer) for i, (text, answer) in enumerate(votes)],
         )
         if majority.answer is None:
-            conn.execute("UPDATE samples SET status='unlabelable', agreement=0 WHERE id=?", (row["id"],))
+            conn.execute(
+                "UPDATE samples SET status='unlabelable', agreement=0 WHERE id=?", (row["id"],)
+            )
             record_failure(conn, ctx.revision.id, STAGE, str(row["id"]), "no parseable answer", own)
             counts["unlabelable"] += 1
-            return ItemFailed(STAGE, item_id=row["id"], reason=f"no parseable answer in {len(votes)} votes")
-        rationale = next(text for text, answer in votes if answer is not None and checker.equivalent(answer, majority.answer))
+            return ItemFailed(
+                STAGE, item_id=row["id"], reason=f"no parseable answer in {len(votes)} votes"
+            )
+        rationale = next(
+            text
+            for text, answer in votes
+            if answer is not None and checker.equivalent(answer, majority.answer)
+        )
         conn.execute(
             "UPDATE samples SET status='labelled', label=?, agreement=?, rationale=? WHERE id=?",
             (majority.answer, majority.agreement, rationale, row["id"]),
@@ -101,4 +133,8 @@ def _store_label(ctx: StageContext, checker: AnswerChecker, row: Any, replies: l
     counts["labelled"] += 1
     if majority.agreement < ctx.task.generation.low_agreement:
         counts["low_agreement"] += 1
-    return ItemDone(STAGE, item_id=row["id"], detail={"label": majority.answer, "agreement": majority.agreement, "votes": len(votes)})
+    return ItemDone(
+        STAGE,
+        item_id=row["id"],
+        detail={"label": majority.answer, "agreement": majority.agreement, "votes": len(votes)},
+    )

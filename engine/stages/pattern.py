@@ -26,8 +26,18 @@ def iter_pattern(ctx: StageContext) -> Iterator[Event]:
         yield StageFinished(STAGE, counts={"reused": 1})
         return
     gen = ctx.task.generation
-    prompt = messages("pattern", description=ctx.task.description.strip(), demos=format_demos(ctx.task, limit=len(ctx.task.demos)))
-    reply = get_instructor(ctx.task).chat(prompt, temperature=0.0, max_tokens=gen.max_tokens, seed=gen.seed, json_schema=PATTERN_SCHEMA)
+    prompt = messages(
+        "pattern",
+        description=ctx.task.description.strip(),
+        demos=format_demos(ctx.task, limit=len(ctx.task.demos)),
+    )
+    reply = get_instructor(ctx.task).chat(
+        prompt,
+        temperature=0.0,
+        max_tokens=gen.max_tokens,
+        seed=gen.seed,
+        json_schema=PATTERN_SCHEMA,
+    )
     parsed = parse_text(reply, "pattern")
     failures = 0
     with ctx.store.transaction() as conn:
@@ -37,5 +47,9 @@ def iter_pattern(ctx: StageContext) -> Iterator[Event]:
             parsed = ""  # generation goes on with the demos alone
         ctx.store.put_artifact(conn, ctx.revision.id, STAGE, "pattern", parsed)
     if failures:
-        yield ItemFailed(STAGE, item_id="pattern", reason="unparseable pattern summary; generation uses the demos only")
+        yield ItemFailed(
+            STAGE,
+            item_id="pattern",
+            reason="unparseable pattern summary; generation uses the demos only",
+        )
     yield StageFinished(STAGE, counts={"parse_failures": failures})

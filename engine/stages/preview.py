@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.backends.instructor import get_instructor
-from engine.events import Event, ItemDone, ItemFailed, StageFinished, StageStarted, Token, Warning
+from engine.events import (
+    Event,
+    ItemDone,
+    ItemFailed,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+    Token,
+)
 from engine.parsing import ParseFailure, parse_sample
 from engine.stages import StageContext
 from engine.stages.generate import _ingest_events, assemble_output, generation_messages
@@ -30,17 +38,23 @@ def _passages(ctx: StageContext, k: int, seed: int) -> list[tuple[int | None, st
         return [(None, "")] * k
     rng = random.Random(seed)
     picked = [order[rng.randrange(len(order))] for _ in range(k)]
-    rows = ctx.store.query(f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(picked))})", picked)
+    rows = ctx.store.query(
+        f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(picked))})", picked
+    )
     texts = {r["id"]: r["text"] for r in rows}
     return [(pid, texts.get(pid, "")) for pid in picked]
 
 
-def iter_preview(ctx: StageContext, k: int = 3, seed: int | None = None, ingest: bool = True) -> Iterator[Event]:
+def iter_preview(
+    ctx: StageContext, k: int = 3, seed: int | None = None, ingest: bool = True
+) -> Iterator[Event]:
     """For each of k samples: Token events as the instructor writes, then ItemDone(detail={input, output, passage, passage_id})."""
     gen = ctx.task.generation
     if ingest and ctx.workspace.corpus_dir.is_dir():
         for event in _ingest_events(ctx):
-            if isinstance(event, Warning):  # only skipped files surface; the preview's events stay its own
+            if isinstance(
+                event, StageWarning
+            ):  # only skipped files surface; the preview's events stay its own
                 yield event
     seed = int(time.time()) if seed is None else seed
     yield StageStarted(STAGE, total=k)
@@ -54,14 +68,25 @@ def iter_preview(ctx: StageContext, k: int = 3, seed: int | None = None, ingest:
         pieces: list[str] = []
         passage = passage[: min(gen.preview_passage_chars, gen.passage_chars)]
         prompt = generation_messages(ctx, passage)
-        for piece in instructor.stream(prompt, temperature=gen.temperature, max_tokens=gen.max_tokens, seed=seed + i, json_schema=schema):
+        for piece in instructor.stream(
+            prompt,
+            temperature=gen.temperature,
+            max_tokens=gen.max_tokens,
+            seed=seed + i,
+            json_schema=schema,
+        ):
             pieces.append(piece)
             yield Token(STAGE, item_id=i, text=piece)
         reply = "".join(pieces)
         parsed = parse_sample(reply)
         if isinstance(parsed, ParseFailure):
             counts["parse_failures"] += 1
-            yield ItemFailed(STAGE, item_id=i, reason=parsed.reason, detail={"raw": reply[:2000], "passage": passage[: gen.passage_chars]})
+            yield ItemFailed(
+                STAGE,
+                item_id=i,
+                reason=parsed.reason,
+                detail={"raw": reply[:2000], "passage": passage[: gen.passage_chars]},
+            )
             continue
         counts["previewed"] += 1
         detail = {
@@ -85,7 +110,18 @@ def keep_preview(ctx: StageContext, item: dict[str, Any], origin: str = "manual"
         conn.execute(
             "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
             "VALUES (?, ?, 0, ?, ?, ?, ?, 'pending', ?, ?)",
-            (ctx.revision.id, origin, key, item.get("passage_id"), question, str(item.get("output", "")), digest, time.time()),
+            (
+                ctx.revision.id,
+                origin,
+                key,
+                item.get("passage_id"),
+                question,
+                str(item.get("output", "")),
+                digest,
+                time.time(),
+            ),
         )
-        row = conn.execute("SELECT id FROM samples WHERE revision_id=? AND slot_key=?", (ctx.revision.id, key)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM samples WHERE revision_id=? AND slot_key=?", (ctx.revision.id, key)
+        ).fetchone()
     return int(row["id"])

@@ -14,11 +14,20 @@ from engine.stages import StageContext, run_blocking
 from engine.stages.synthesis_common import record_failure
 
 STAGE = "probe"
-EMPTY_HINT = ("check models.base and models.prompt_format (a chat model may need \"chat\", a base model \"plain\"), "
-              "and that difficulty.probe_max_tokens / scoring.max_tokens are not tiny")
+EMPTY_HINT = (
+    'check models.base and models.prompt_format (a chat model may need "chat", a base model "plain"), '
+    "and that difficulty.probe_max_tokens / scoring.max_tokens are not tiny"
+)
 
 
-def split_checkable(ctx: StageContext, stage: str, checker: AnswerChecker, todo: list[PoolSample], checkable: list[PoolSample], counts: dict[str, int]) -> Iterator[Event]:
+def split_checkable(
+    ctx: StageContext,
+    stage: str,
+    checker: AnswerChecker,
+    todo: list[PoolSample],
+    checkable: list[PoolSample],
+    counts: dict[str, int],
+) -> Iterator[Event]:
     """Fill `checkable` with the samples whose label the checker can read; record and report the rest."""
     for s in todo:
         if label_checkable(checker, s.label):
@@ -41,8 +50,13 @@ def require_pool(ctx: StageContext) -> list[PoolSample]:
     return samples
 
 
-def iter_probe(ctx: StageContext, *, solver: Solver | None = None, sample_ids: Collection[int] | None = None,
-               batch_size: int | None = None) -> Iterator[Event]:
+def iter_probe(
+    ctx: StageContext,
+    *,
+    solver: Solver | None = None,
+    sample_ids: Collection[int] | None = None,
+    batch_size: int | None = None,
+) -> Iterator[Event]:
     """Probe every labelled, not-rejected sample (or those in `sample_ids`) not yet probed by this base model."""
     from engine.backends.solver import model_key, shared_solver, solve_prompts
 
@@ -52,13 +66,26 @@ def iter_probe(ctx: StageContext, *, solver: Solver | None = None, sample_ids: C
         wanted = set(sample_ids)
         samples = [s for s in samples if s.id in wanted]
     key = model_key(task)
-    done = {r["sample_id"]: r["created_at"] for r in ctx.store.query(
-        "SELECT p.sample_id, p.created_at FROM probes p JOIN samples s ON s.id = p.sample_id "
-        "WHERE s.revision_id=? AND p.model=?", (ctx.revision.id, key))}
+    done = {
+        r["sample_id"]: r["created_at"]
+        for r in ctx.store.query(
+            "SELECT p.sample_id, p.created_at FROM probes p JOIN samples s ON s.id = p.sample_id "
+            "WHERE s.revision_id=? AND p.model=?",
+            (ctx.revision.id, key),
+        )
+    }
     todo = [s for s in samples if s.id not in done or stale(done[s.id], s)]
     checker = task_checker(task)
-    yield StageStarted(STAGE, total=len(todo), detail={"model": key, "already": len(samples) - len(todo)})
-    counts = {"probed": 0, "solved": 0, "unsolved": 0, "failed": 0, "already": len(samples) - len(todo)}
+    yield StageStarted(
+        STAGE, total=len(todo), detail={"model": key, "already": len(samples) - len(todo)}
+    )
+    counts = {
+        "probed": 0,
+        "solved": 0,
+        "unsolved": 0,
+        "failed": 0,
+        "already": len(samples) - len(todo),
+    }
     checkable: list[PoolSample] = []
     yield from split_checkable(ctx, STAGE, checker, todo, checkable, counts)
     if checkable and solver is None:
@@ -73,11 +100,17 @@ def iter_probe(ctx: StageContext, *, solver: Solver | None = None, sample_ids: C
         batch = checkable[start : start + size]
         assert solver is not None
         prompts = solve_prompts(task, [s.question for s in batch], solver)
-        texts = [r[0] for r in solver.generate(prompts, n=1, temperature=0.0,
-                                               max_tokens=task.difficulty.probe_max_tokens)]
+        texts = [
+            r[0]
+            for r in solver.generate(
+                prompts, n=1, temperature=0.0, max_tokens=task.difficulty.probe_max_tokens
+            )
+        ]
         seen_text = seen_text or any(t.strip() for t in texts)
         if not seen_text:
-            raise StageError(f"The base model ({key}) produced no text for {len(batch)} questions", EMPTY_HINT)
+            raise StageError(
+                f"The base model ({key}) produced no text for {len(batch)} questions", EMPTY_HINT
+            )
         for s, text in zip(batch, texts, strict=True):
             correct = is_correct(checker, text, s.label or "")
             with ctx.store.transaction() as conn:

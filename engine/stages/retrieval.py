@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterator
 
 from engine.corpus.index import PassageIndex, corpus_version
-from engine.events import Event, StageFinished, StageStarted, Warning
+from engine.events import Event, StageFinished, StageStarted, StageWarning
 from engine.stages import StageContext
 from engine.stages.keywords import fallback_keywords, stored_keywords
 
@@ -29,11 +29,18 @@ def stored_order(ctx: StageContext) -> list[int] | None:
 def rank_passages(ctx: StageContext, query: str) -> tuple[list[int], bool]:
     """(deduplicated shuffled passage ids, whether BM25 matched anything)."""
     gen = ctx.task.generation
-    hits = PassageIndex(ctx.workspace.index_dir, ctx.store).search_ids(query, gen.retrieval_passages)
+    hits = PassageIndex(ctx.workspace.index_dir, ctx.store).search_ids(
+        query, gen.retrieval_passages
+    )
     matched = bool(hits)
     ids = [i for i, _ in hits]
     if not ids:  # nothing matched the keywords: fall back to the whole corpus
-        ids = [r[0] for r in ctx.store.query("SELECT id FROM passages ORDER BY id LIMIT ?", (gen.retrieval_passages,))]
+        ids = [
+            r[0]
+            for r in ctx.store.query(
+                "SELECT id FROM passages ORDER BY id LIMIT ?", (gen.retrieval_passages,)
+            )
+        ]
     seen: set[str] = set()
     unique: list[int] = []
     texts = _texts(ctx, ids)
@@ -50,7 +57,9 @@ def _texts(ctx: StageContext, ids: list[int]) -> dict[int, str]:
     out: dict[int, str] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = ctx.store.query(f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        rows = ctx.store.query(
+            f"SELECT id, text FROM passages WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        )
         out.update({r["id"]: r["text"] for r in rows})
     return out
 
@@ -65,7 +74,7 @@ def iter_retrieval(ctx: StageContext) -> Iterator[Event]:
     order: list[int] = []
     matched = False
     if total == 0:
-        yield Warning(
+        yield StageWarning(
             STAGE,
             message="the corpus is empty: questions will not be grounded in documents",
             hint="add documents with `sdrl corpus add PATH` or put .txt/.md/.jsonl files in the workspace's corpus/ folder",
@@ -73,8 +82,13 @@ def iter_retrieval(ctx: StageContext) -> Iterator[Event]:
     else:
         order, matched = rank_passages(ctx, keywords.query())
         if not matched:
-            yield Warning(STAGE, message=f"no passage matched the keywords {keywords.query()!r}; using passages in corpus order")
-    value = json.dumps({"corpus_version": corpus_version(ctx.store), "query": keywords.query(), "passages": order})
+            yield StageWarning(
+                STAGE,
+                message=f"no passage matched the keywords {keywords.query()!r}; using passages in corpus order",
+            )
+    value = json.dumps(
+        {"corpus_version": corpus_version(ctx.store), "query": keywords.query(), "passages": order}
+    )
     with ctx.store.transaction() as conn:
         ctx.store.put_artifact(conn, ctx.revision.id, STAGE, "order", value)
     yield StageFinished(STAGE, counts={"passages": len(order), "corpus_passages": total})

@@ -15,7 +15,7 @@ from engine.events import (
     Progress,
     StageFinished,
     StageStarted,
-    Warning,
+    StageWarning,
 )
 from engine.pool import PoolSample, stale
 from engine.selection import histogram, pass_rate
@@ -25,20 +25,33 @@ from engine.stages.probe import EMPTY_HINT, require_pool, split_checkable
 STAGE = "score"
 
 
-def iter_score(ctx: StageContext, k: int | None = None, *, solver: Solver | None = None,
-               batch_size: int | None = None) -> Iterator[Event]:
+def iter_score(
+    ctx: StageContext,
+    k: int | None = None,
+    *,
+    solver: Solver | None = None,
+    batch_size: int | None = None,
+) -> Iterator[Event]:
     """Score every labelled, not-rejected sample not yet scored with this base model and k; resumes per sample."""
     from engine.backends.solver import model_key, shared_solver, solve_prompts
 
     task = ctx.task
     k = task.scoring.k if k is None else k
     if k < 1:
-        raise StageError(f"k = {k}: scoring needs at least one answer per sample", "pass -k 1 or more (the paper used 64)")
+        raise StageError(
+            f"k = {k}: scoring needs at least one answer per sample",
+            "pass -k 1 or more (the paper used 64)",
+        )
     samples = require_pool(ctx)
     key = model_key(task)
-    done = {r["sample_id"]: (r["k"], r["created_at"]) for r in ctx.store.query(
-        "SELECT c.sample_id, c.k, c.created_at FROM scores c JOIN samples s ON s.id = c.sample_id "
-        "WHERE s.revision_id=? AND c.model=?", (ctx.revision.id, key))}
+    done = {
+        r["sample_id"]: (r["k"], r["created_at"])
+        for r in ctx.store.query(
+            "SELECT c.sample_id, c.k, c.created_at FROM scores c JOIN samples s ON s.id = c.sample_id "
+            "WHERE s.revision_id=? AND c.model=?",
+            (ctx.revision.id, key),
+        )
+    }
     todo = [s for s in samples if s.id not in done or done[s.id][0] != k or stale(done[s.id][1], s)]
     checker = task_checker(task)
     settings = task.scoring
@@ -60,23 +73,46 @@ def iter_score(ctx: StageContext, k: int | None = None, *, solver: Solver | None
         batch = checkable[start : start + size]
         assert solver is not None
         prompts = solve_prompts(task, [s.question for s in batch], solver)
-        outputs = solver.generate(prompts, n=k, temperature=settings.temperature, top_p=settings.top_p,
-                                  max_tokens=settings.max_tokens, seed=task.generation.seed * 1_000_003 + batch[0].id)
+        outputs = solver.generate(
+            prompts,
+            n=k,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            max_tokens=settings.max_tokens,
+            seed=task.generation.seed * 1_000_003 + batch[0].id,
+        )
         seen_text = seen_text or any(t.strip() for texts in outputs for t in texts)
         if not seen_text:
-            raise StageError(f"The base model ({key}) produced no text for {len(batch)} questions x {k}", EMPTY_HINT)
+            raise StageError(
+                f"The base model ({key}) produced no text for {len(batch)} questions x {k}",
+                EMPTY_HINT,
+            )
         for s, texts in zip(batch, outputs, strict=True):
             if len(texts) != k:
-                raise StageError(f"The solver returned {len(texts)} answers instead of k={k}", "report this as a bug")
+                raise StageError(
+                    f"The solver returned {len(texts)} answers instead of k={k}",
+                    "report this as a bug",
+                )
             rows = []
             for idx, text in enumerate(texts):
-                rows.append((s.id, key, idx, text, checker.extract(text), int(is_correct(checker, text, s.label or ""))))
+                rows.append(
+                    (
+                        s.id,
+                        key,
+                        idx,
+                        text,
+                        checker.extract(text),
+                        int(is_correct(checker, text, s.label or "")),
+                    )
+                )
             passed = sum(r[5] for r in rows)
             rate = pass_rate(passed, k)
             with ctx.store.transaction() as conn:
                 conn.execute("DELETE FROM rollouts WHERE sample_id=? AND model=?", (s.id, key))
                 conn.executemany(
-                    "INSERT INTO rollouts(sample_id, model, idx, text, answer, correct) VALUES (?,?,?,?,?,?)", rows)
+                    "INSERT INTO rollouts(sample_id, model, idx, text, answer, correct) VALUES (?,?,?,?,?,?)",
+                    rows,
+                )
                 conn.execute(
                     "INSERT OR REPLACE INTO scores(sample_id, model, k, passed, pass_rate, created_at) VALUES (?,?,?,?,?,?)",
                     (s.id, key, k, passed, rate, time.time()),
@@ -85,10 +121,16 @@ def iter_score(ctx: StageContext, k: int | None = None, *, solver: Solver | None
             counts["scored"] += 1
             counts["rollouts"] += k
             counts["empty"] += sum(1 for t in texts if not t.strip())
-            yield ItemDone(STAGE, item_id=s.id, detail={"passed": passed, "k": k, "pass_rate": rate})
+            yield ItemDone(
+                STAGE, item_id=s.id, detail={"passed": passed, "k": k, "pass_rate": rate}
+            )
         yield Progress(STAGE, done=counts["scored"] * k, total=len(checkable) * k, unit="rollouts")
     if counts["empty"]:
-        yield Warning(STAGE, message=f"{counts['empty']} of {counts['rollouts']} answers were empty", hint=EMPTY_HINT)
+        yield StageWarning(
+            STAGE,
+            message=f"{counts['empty']} of {counts['rollouts']} answers were empty",
+            hint=EMPTY_HINT,
+        )
     if rates:
         yield Metric(STAGE, name="mean_pass_rate", value=sum(rates) / len(rates))
     counts["histogram"] = histogram(rates)  # type: ignore[assignment]

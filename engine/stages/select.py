@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from engine.errors import StageError
-from engine.events import Event, Metric, StageFinished, StageStarted, Warning
+from engine.events import Event, Metric, StageFinished, StageStarted, StageWarning
 from engine.selection import RULES, Candidate, check_band, select
 from engine.stages import StageContext, run_blocking
 from engine.stages.probe import require_pool
@@ -16,8 +16,12 @@ from engine.stages.probe import require_pool
 STAGE = "select"
 
 
-def iter_select(ctx: StageContext, rule: str | None = None, m: int | None = None,
-                band: Sequence[float] | None = None) -> Iterator[Event]:
+def iter_select(
+    ctx: StageContext,
+    rule: str | None = None,
+    m: int | None = None,
+    band: Sequence[float] | None = None,
+) -> Iterator[Event]:
     """Write a new `selections` row with its train/val items; nothing is written when the inputs are bad."""
     from engine.backends.solver import model_key
     from engine.stats import save_stats
@@ -29,28 +33,53 @@ def iter_select(ctx: StageContext, rule: str | None = None, m: int | None = None
     if rule not in RULES:
         raise StageError(f"unknown selection rule {rule!r}", f"use one of: {', '.join(RULES)}")
     if m < 1:
-        raise StageError(f"M = {m}: a selection needs at least one sample", "pass -m 1 or more (the paper used 500)")
+        raise StageError(
+            f"M = {m}: a selection needs at least one sample",
+            "pass -m 1 or more (the paper used 500)",
+        )
     try:
         lo, hi = check_band(band)
     except ValueError as exc:
-        raise StageError(f"bad pass-rate band: {exc}", "pass --band LO HI with 0 <= LO <= HI <= 1, e.g. --band 0.1 0.9") from exc
+        raise StageError(
+            f"bad pass-rate band: {exc}",
+            "pass --band LO HI with 0 <= LO <= HI <= 1, e.g. --band 0.1 0.9",
+        ) from exc
     samples = require_pool(ctx)
     key = model_key(ctx.task)
-    rates = {r["sample_id"]: r["pass_rate"] for r in ctx.store.query(
-        "SELECT c.sample_id, c.pass_rate FROM scores c JOIN samples s ON s.id=c.sample_id WHERE s.revision_id=? AND c.model=?",
-        (ctx.revision.id, key))}
+    rates = {
+        r["sample_id"]: r["pass_rate"]
+        for r in ctx.store.query(
+            "SELECT c.sample_id, c.pass_rate FROM scores c JOIN samples s ON s.id=c.sample_id WHERE s.revision_id=? AND c.model=?",
+            (ctx.revision.id, key),
+        )
+    }
     candidates = [Candidate(s.id, rates.get(s.id), s.decision) for s in samples]
     if not rates and not any(c.decision in ("accept", "pin") for c in candidates):
-        raise StageError(f"No sample of revision {ctx.revision.id} has a pass rate for {key}",
-                         "run `sdrl score` first (or accept/pin samples to select them by hand)")
+        raise StageError(
+            f"No sample of revision {ctx.revision.id} has a pass rate for {key}",
+            "run `sdrl score` first (or accept/pin samples to select them by hand)",
+        )
     yield StageStarted(STAGE, total=len(candidates), detail={"rule": rule, "m": m})
-    chosen = select(candidates, rule=rule, m=m, band=(lo, hi), validation_share=settings.validation_share,
-                    seed=settings.seed)
-    params: dict[str, Any] = {"m": m, "band": [lo, hi], "validation_share": settings.validation_share,
-                              "seed": settings.seed, "model": key}
+    chosen = select(
+        candidates,
+        rule=rule,
+        m=m,
+        band=(lo, hi),
+        validation_share=settings.validation_share,
+        seed=settings.seed,
+    )
+    params: dict[str, Any] = {
+        "m": m,
+        "band": [lo, hi],
+        "validation_share": settings.validation_share,
+        "seed": settings.seed,
+        "model": key,
+    }
     with ctx.store.transaction() as conn:
-        cur = conn.execute("INSERT INTO selections(revision_id, rule, params, created_at) VALUES (?,?,?,?)",
-                           (ctx.revision.id, rule, json.dumps(params), time.time()))
+        cur = conn.execute(
+            "INSERT INTO selections(revision_id, rule, params, created_at) VALUES (?,?,?,?)",
+            (ctx.revision.id, rule, json.dumps(params), time.time()),
+        )
         sid = cur.lastrowid
         conn.executemany(
             "INSERT INTO selection_items(selection_id, sample_id, split, pass_rate) VALUES (?,?,?,?)",
@@ -58,18 +87,34 @@ def iter_select(ctx: StageContext, rule: str | None = None, m: int | None = None
             + [(sid, c.sample_id, "val", c.pass_rate) for c in chosen.val],
         )
     if not chosen.train:
-        yield Warning(STAGE, message=f"rule {rule!r} selected no training samples",
-                      hint="score more samples (a larger -k spreads pass rates), or try --rule band/hard/all")
+        yield StageWarning(
+            STAGE,
+            message=f"rule {rule!r} selected no training samples",
+            hint="score more samples (a larger -k spreads pass rates), or try --rule band/hard/all",
+        )
     stats = save_stats(ctx.store, ctx.revision.id)
     spread = stats["selection"]["pass_rate"] if stats["selection"] else {}
     yield Metric(STAGE, name="selected", value=float(len(chosen.train)))
     yield Metric(STAGE, name="validation", value=float(len(chosen.val)))
     if spread.get("mean") is not None:
         yield Metric(STAGE, name="selected_mean_pass_rate", value=float(spread["mean"]))
-    yield StageFinished(STAGE, counts={"selection": sid, "rule": rule, "train": len(chosen.train), "val": len(chosen.val),
-                                       "scored": len(rates), "pool": len(candidates)})
+    yield StageFinished(
+        STAGE,
+        counts={
+            "selection": sid,
+            "rule": rule,
+            "train": len(chosen.train),
+            "val": len(chosen.val),
+            "scored": len(rates),
+            "pool": len(candidates),
+        },
+    )
 
 
-def select_samples(ctx: StageContext, rule: str | None = None, m: int | None = None,
-                   band: Sequence[float] | None = None) -> StageFinished | None:
+def select_samples(
+    ctx: StageContext,
+    rule: str | None = None,
+    m: int | None = None,
+    band: Sequence[float] | None = None,
+) -> StageFinished | None:
     return run_blocking(iter_select(ctx, rule, m, band))

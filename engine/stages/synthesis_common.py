@@ -24,12 +24,18 @@ def messages(name: str, **values: Any) -> Messages:
     system, sep, user = text.partition(SPLIT)
     if not sep:
         return [{"role": "user", "content": text.strip()}]
-    return [{"role": "system", "content": system.strip()}, {"role": "user", "content": user.strip()}]
+    return [
+        {"role": "system", "content": system.strip()},
+        {"role": "user", "content": user.strip()},
+    ]
 
 
 def format_demos(task: TaskDefinition, limit: int | None = None) -> str:
     demos = task.demos[: task.generation.max_demos_in_prompt if limit is None else limit]
-    return "".join(f"\nExample {i}:\n{json.dumps({'input': d.input, 'output': d.output}, ensure_ascii=False)}\n" for i, d in enumerate(demos, 1))
+    return "".join(
+        f"\nExample {i}:\n{json.dumps({'input': d.input, 'output': d.output}, ensure_ascii=False)}\n"
+        for i, d in enumerate(demos, 1)
+    )
 
 
 def generation_schema(task: TaskDefinition) -> dict[str, Any]:
@@ -54,7 +60,14 @@ def question_hash(text: str) -> str:
     return hashlib.sha256(normalize_question(text).encode("utf-8")).hexdigest()
 
 
-def record_failure(conn: sqlite3.Connection, revision_id: int, stage: str, item_key: str, reason: str, raw: str = "") -> None:
+def record_failure(
+    conn: sqlite3.Connection,
+    revision_id: int,
+    stage: str,
+    item_key: str,
+    reason: str,
+    raw: str = "",
+) -> None:
     conn.execute(
         "INSERT INTO failures(revision_id, stage, item_key, reason, raw, created_at) VALUES (?,?,?,?,?,?) "
         "ON CONFLICT(revision_id, stage, item_key) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, created_at=excluded.created_at",

@@ -13,7 +13,7 @@ from transformers import TrainerCallback
 from engine.events import Event, ItemDone, Metric, Progress
 from engine.store import Store
 from engine.training.configs import is_main_process
-from engine.training.worker import run_folder_intact
+from engine.training.run_folder import run_folder_intact
 
 # TRL log key -> our metric name
 METRIC_NAMES = {
@@ -30,13 +30,20 @@ METRIC_NAMES = {
 SAMPLES_PER_LOG = 3
 
 
-
-
 class RunCallback(TrainerCallback):  # type: ignore[misc]
     """Writes every logged step to the store and the event log; asks the trainer to stop (with a checkpoint) when told."""
 
-    def __init__(self, store: Store, run_id: str, run_dir: Path, log: Any, *, completions_per_step: int,
-                 sample_every: int, should_stop: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        run_id: str,
+        run_dir: Path,
+        log: Any,
+        *,
+        completions_per_step: int,
+        sample_every: int,
+        should_stop: Callable[[], bool],
+    ) -> None:
         self.store = store
         self.run_id = run_id
         self.run_dir = run_dir
@@ -69,7 +76,10 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
         if not self.main:
             return
         with self.store.transaction() as conn:
-            conn.execute("UPDATE runs SET total_steps=?, updated_at=? WHERE id=?", (self._total(state), time.time(), self.run_id))
+            conn.execute(
+                "UPDATE runs SET total_steps=?, updated_at=? WHERE id=?",
+                (self._total(state), time.time(), self.run_id),
+            )
 
     def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._step_started = time.perf_counter()
@@ -82,7 +92,9 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
             control.should_save = False
         elif self._stop_everywhere():
             self.stopped = True
-            control.should_save = True  # a checkpoint at the stop step, so resume continues exactly here
+            control.should_save = (
+                True  # a checkpoint at the stop step, so resume continues exactly here
+            )
             control.should_training_stop = True
 
     def _stop_everywhere(self) -> bool:
@@ -97,21 +109,35 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
         return bool(accelerator.reduce(flag, reduction="sum").item() > 0)
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.emit(ItemDone("train", item_id=f"checkpoint-{state.global_step}", detail={"kind": "checkpoint", "step": state.global_step}))
+        self.emit(
+            ItemDone(
+                "train",
+                item_id=f"checkpoint-{state.global_step}",
+                detail={"kind": "checkpoint", "step": state.global_step},
+            )
+        )
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         logs = logs or {}
         step = int(state.global_step)
         if not self.main or "reward" not in logs or step == self._last_logged:
             return  # the end-of-training summary, not a step
         self._last_logged = step
-        values = {ours: float(logs[theirs]) for theirs, ours in METRIC_NAMES.items() if logs.get(theirs) is not None}
+        values = {
+            ours: float(logs[theirs])
+            for theirs, ours in METRIC_NAMES.items()
+            if logs.get(theirs) is not None
+        }
         for key, value in logs.items():
             if key.startswith("rewards/") and key.endswith("/mean") and value is not None:
                 values["reward/" + key.split("/")[1]] = float(value)
         values["step_time"] = self._step_time
         if self._step_time > 0 and "completion_length" in values:
-            values["tokens_per_s"] = values["completion_length"] * self.completions_per_step / self._step_time
+            values["tokens_per_s"] = (
+                values["completion_length"] * self.completions_per_step / self._step_time
+            )
         now = time.time()
         if self.run_dir.is_dir():
             with self.store.transaction() as conn:
@@ -119,7 +145,9 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
                     "INSERT OR REPLACE INTO run_metrics(run_id, step, name, value, ts) VALUES (?,?,?,?,?)",
                     [(self.run_id, step, name, value, now) for name, value in values.items()],
                 )
-                conn.execute("UPDATE runs SET step=?, updated_at=? WHERE id=?", (step, now, self.run_id))
+                conn.execute(
+                    "UPDATE runs SET step=?, updated_at=? WHERE id=?", (step, now, self.run_id)
+                )
         for name, value in values.items():
             self.emit(Metric("train", name=name, value=value, step=step))
         self.emit(Progress("train", done=step, total=self._total(state), unit="steps"))
@@ -132,14 +160,25 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
             return
         completions = list(logs["completion"])[-SAMPLES_PER_LOG:]
         prompts = list(logs["prompt"])[-SAMPLES_PER_LOG:]
-        rewards = {name: list(vals)[-SAMPLES_PER_LOG:] for name, vals in logs.get("rewards", {}).items()}
+        rewards = {
+            name: list(vals)[-SAMPLES_PER_LOG:] for name, vals in logs.get("rewards", {}).items()
+        }
         records = []
         for i, completion in enumerate(completions):
             reward = {name: vals[i] for name, vals in rewards.items() if i < len(vals)}
-            records.append({"step": step, "prompt": str(prompts[i])[-300:], "completion": str(completion), "rewards": reward})
+            records.append(
+                {
+                    "step": step,
+                    "prompt": str(prompts[i])[-300:],
+                    "completion": str(completion),
+                    "rewards": reward,
+                }
+            )
         if self.run_dir.is_dir():
             with open(self.run_dir / "samples.jsonl", "a", encoding="utf-8") as fh:
                 for record in records:
                     fh.write(json.dumps(record, ensure_ascii=False, default=float) + "\n")
         for i, record in enumerate(records):
-            self.emit(ItemDone("train", item_id=f"step{step}-{i}", detail={"kind": "sample", **record}))
+            self.emit(
+                ItemDone("train", item_id=f"step{step}-{i}", detail={"kind": "sample", **record})
+            )

@@ -28,7 +28,9 @@ def planned_steps(settings: TrainingSettings, n_rows: int) -> int:
     return settings.epochs * max(1, math.ceil(n_rows / settings.prompts_per_step))
 
 
-def build_configs(settings: TrainingSettings, output_dir: Path, *, gpu: bool | None = None) -> tuple[Any, Any]:
+def build_configs(
+    settings: TrainingSettings, output_dir: Path, *, gpu: bool | None = None
+) -> tuple[Any, Any]:
     """(GRPOConfig, LoraConfig) for a run writing checkpoints to `output_dir`.
 
     One optimizer step = `prompts_per_step` prompts x `group_size` completions, taken as `prompts_per_step`
@@ -55,7 +57,10 @@ def build_configs(settings: TrainingSettings, output_dir: Path, *, gpu: bool | N
             if settings.vllm_mode == "colocate":
                 gpu_args.update(vllm_gpu_memory_utilization=settings.vllm_gpu_memory_utilization)
             else:
-                gpu_args.update(vllm_server_host=settings.vllm_server_host, vllm_server_port=settings.vllm_server_port)
+                gpu_args.update(
+                    vllm_server_host=settings.vllm_server_host,
+                    vllm_server_port=settings.vllm_server_port,
+                )
     grpo = GRPOConfig(
         output_dir=str(output_dir),
         per_device_train_batch_size=group,

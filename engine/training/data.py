@@ -32,7 +32,9 @@ class Row:
 
 
 def latest_selection_id(store: Store, revision_id: int) -> int | None:
-    return store.scalar("SELECT id FROM selections WHERE revision_id=? ORDER BY id DESC LIMIT 1", (revision_id,))
+    return store.scalar(
+        "SELECT id FROM selections WHERE revision_id=? ORDER BY id DESC LIMIT 1", (revision_id,)
+    )
 
 
 _ROWS_SQL = """
@@ -45,7 +47,13 @@ ORDER BY si.split, s.id
 """
 
 
-def selected_rows(store: Store, task: Any, revision_id: int, splits: Sequence[str] = ("train",), selection_id: int | None = None) -> tuple[int, list[Row]]:
+def selected_rows(
+    store: Store,
+    task: Any,
+    revision_id: int,
+    splits: Sequence[str] = ("train",),
+    selection_id: int | None = None,
+) -> tuple[int, list[Row]]:
     """(selection id, rows) of the latest selection of `revision_id`; rejected samples and unlabelled ones are left out."""
     sel = selection_id if selection_id is not None else latest_selection_id(store, revision_id)
     if sel is None:
@@ -58,13 +66,24 @@ def selected_rows(store: Store, task: Any, revision_id: int, splits: Sequence[st
     for r in store.query(_ROWS_SQL.format(splits=marks), (sel, *splits)):
         if r["action"] == "reject":
             continue
-        question = r["new_question"] if r["action"] == "edit" and r["new_question"] else r["question"]
+        question = (
+            r["new_question"] if r["action"] == "edit" and r["new_question"] else r["question"]
+        )
         label = r["new_answer"] if r["action"] == "edit" and r["new_answer"] else r["label"]
         if label is None or not str(label).strip():
             continue
         rows.append(
-            Row(solve_prompt(task, question), str(label), question, int(r["id"]), r["split"], r["origin"],
-                r["pass_rate"], r["agreement"], int(r["revision_id"]))
+            Row(
+                solve_prompt(task, question),
+                str(label),
+                question,
+                int(r["id"]),
+                r["split"],
+                r["origin"],
+                r["pass_rate"],
+                r["agreement"],
+                int(r["revision_id"]),
+            )
         )
     return int(sel), rows
 
@@ -80,7 +99,12 @@ def read_rows(path: Path) -> list[Row]:
         return [Row(**json.loads(line)) for line in fh if line.strip()]
 
 
-def insert_selection(store: Store, revision_id: int, items: Sequence[tuple[str, str, float | None, str]], rule: str = "manual") -> int:
+def insert_selection(
+    store: Store,
+    revision_id: int,
+    items: Sequence[tuple[str, str, float | None, str]],
+    rule: str = "manual",
+) -> int:
     """Add labelled manual samples and a selection of them in one transaction; items are (question, label, pass rate, split).
 
     For hand-made training sets (tests, benchmarks, imported data) that skip the synthesis stages.
@@ -90,9 +114,13 @@ def insert_selection(store: Store, revision_id: int, items: Sequence[tuple[str, 
 
     now = time.time()
     with store.transaction() as conn:
-        start = conn.execute("SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)).fetchone()[0]
-        selection_id = conn.execute("INSERT INTO selections(revision_id, rule, params, created_at) VALUES (?,?,?,?)",
-                                    (revision_id, rule, json.dumps({"items": len(items)}), now)).lastrowid
+        start = conn.execute(
+            "SELECT COUNT(*) FROM samples WHERE revision_id=?", (revision_id,)
+        ).fetchone()[0]
+        selection_id = conn.execute(
+            "INSERT INTO selections(revision_id, rule, params, created_at) VALUES (?,?,?,?)",
+            (revision_id, rule, json.dumps({"items": len(items)}), now),
+        ).lastrowid
         for i, (question, label, pass_rate, split) in enumerate(items):
             digest = hashlib.sha256(question.encode("utf-8")).hexdigest()
             sample_id = conn.execute(
@@ -100,6 +128,8 @@ def insert_selection(store: Store, revision_id: int, items: Sequence[tuple[str, 
                 "VALUES (?, 'manual', ?, ?, ?, 1.0, 'labelled', ?, ?)",
                 (revision_id, f"manual:{selection_id}:{start + i}", question, label, digest, now),
             ).lastrowid
-            conn.execute("INSERT INTO selection_items(selection_id, sample_id, split, pass_rate) VALUES (?,?,?,?)",
-                         (selection_id, sample_id, split, pass_rate))
+            conn.execute(
+                "INSERT INTO selection_items(selection_id, sample_id, split, pass_rate) VALUES (?,?,?,?)",
+                (selection_id, sample_id, split, pass_rate),
+            )
     return int(selection_id or 0)

@@ -39,7 +39,10 @@ class Preflight:
     def raise_if_failed(self) -> None:
         errors = [p for p in self.problems if p.level == "error"]
         if errors:
-            raise RunError("Preflight failed: " + "; ".join(p.title for p in errors), "; ".join(dict.fromkeys(p.hint for p in errors)))
+            raise RunError(
+                "Preflight failed: " + "; ".join(p.title for p in errors),
+                "; ".join(dict.fromkeys(p.hint for p in errors)),
+            )
 
 
 def zero_variance_share(pass_rates: Sequence[float], group_size: int) -> float:
@@ -52,7 +55,11 @@ def zero_variance_share(pass_rates: Sequence[float], group_size: int) -> float:
 def wrong_answer(checker: AnswerChecker, gold: str, others: Sequence[str]) -> str:
     """An answer the checker must not accept for `gold`."""
     try:
-        return str(int(float(gold.replace(",", ""))) + 1) if float(gold.replace(",", "")).is_integer() else str(float(gold) + 1.5)
+        return (
+            str(int(float(gold.replace(",", ""))) + 1)
+            if float(gold.replace(",", "")).is_integer()
+            else str(float(gold) + 1.5)
+        )
     except ValueError:
         pass
     for candidate in (*others, *getattr(checker, "choices", ()), "zz-not-the-answer"):
@@ -70,7 +77,9 @@ def check_rewards(pre: Preflight, task: Any, rows: Sequence[Row], limit: int = 2
     try:
         for row in rows[:limit]:
             gold = correctness([checker.render(row.answer)], answer=[row.answer])[0]
-            wrong = correctness([checker.render(wrong_answer(checker, row.answer, labels))], answer=[row.answer])[0]
+            wrong = correctness(
+                [checker.render(wrong_answer(checker, row.answer, labels))], answer=[row.answer]
+            )[0]
             empty = correctness([""], answer=[row.answer])[0]
             if gold != 1.0:
                 bad_gold.append(row.sample_id)
@@ -80,11 +89,15 @@ def check_rewards(pre: Preflight, task: Any, rows: Sequence[Row], limit: int = 2
         pre.error(exc.title, exc.hint)
         return
     if bad_gold:
-        pre.error(f"The reward does not give 1 to the gold answer of {len(bad_gold)} sample(s) (e.g. {bad_gold[:5]})",
-                  "check answer_type/output_format in task.toml against the labels, or fix/reject those samples (`sdrl samples`)")
+        pre.error(
+            f"The reward does not give 1 to the gold answer of {len(bad_gold)} sample(s) (e.g. {bad_gold[:5]})",
+            "check answer_type/output_format in task.toml against the labels, or fix/reject those samples (`sdrl samples`)",
+        )
     if bad_wrong:
-        pre.error(f"The reward gives credit to a wrong or empty answer for {len(bad_wrong)} sample(s) (e.g. {bad_wrong[:5]})",
-                  "the checker is too lenient: fix the custom checker or the answer type")
+        pre.error(
+            f"The reward gives credit to a wrong or empty answer for {len(bad_wrong)} sample(s) (e.g. {bad_wrong[:5]})",
+            "the checker is too lenient: fix the custom checker or the answer type",
+        )
 
 
 def estimate_memory_gb(model_folder: Path, settings: Any, prompt_tokens: int, gpu: bool) -> float:
@@ -93,24 +106,37 @@ def estimate_memory_gb(model_folder: Path, settings: Any, prompt_tokens: int, gp
     text = cfg.get("text_config", cfg)
     weights = sum(p.stat().st_size for p in model_folder.glob("*.safetensors")) or 4 * 1e8
     weights = weights / 2 if gpu else weights  # bf16 on GPU, float32 stored
-    hidden, layers, vocab = text.get("hidden_size", 1024), text.get("num_hidden_layers", 24), text.get("vocab_size", 50000)
+    hidden, layers, vocab = (
+        text.get("hidden_size", 1024),
+        text.get("num_hidden_layers", 24),
+        text.get("vocab_size", 50000),
+    )
     seq = prompt_tokens + settings.max_completion_tokens
     act_bytes = 2 if gpu else 4
     activations = settings.group_size * seq * (layers * hidden * 20 + vocab * 3) * act_bytes
     return (weights * 1.1 + activations) / 1e9
 
 
-def preflight(task: Any, rows: Sequence[Row], model_spec: str, *, need_model: bool = True) -> Preflight:
+def preflight(
+    task: Any, rows: Sequence[Row], model_spec: str, *, need_model: bool = True
+) -> Preflight:
     """Run every check; problems come with fixes. Nothing here trains or generates."""
     from engine.training.configs import has_gpu, planned_steps
 
     pre = Preflight()
     settings = task.training
     gpu = has_gpu()
-    pre.facts.update(mode="GPU" if gpu else "CPU", rows=len(rows), group_size=settings.group_size,
-                     steps=planned_steps(settings, len(rows)) if rows else 0)
+    pre.facts.update(
+        mode="GPU" if gpu else "CPU",
+        rows=len(rows),
+        group_size=settings.group_size,
+        steps=planned_steps(settings, len(rows)) if rows else 0,
+    )
     if not rows:
-        pre.error("The training split is empty", "select samples first (`sdrl select`); samples need a label and 0 < pass rate < 1")
+        pre.error(
+            "The training split is empty",
+            "select samples first (`sdrl select`); samples need a label and 0 < pass rate < 1",
+        )
         return pre
     check_rewards(pre, task, rows)
     rates = [r.pass_rate for r in rows if r.pass_rate is not None]
@@ -118,26 +144,38 @@ def preflight(task: Any, rows: Sequence[Row], model_spec: str, *, need_model: bo
     pre.facts["zero_variance_share"] = round(share, 3)
     pre.facts["pass_rate_known"] = len(rates)
     if share > 0.5:
-        pre.warn(f"About {share:.0%} of groups are expected to have zero reward variance (no learning signal)",
-                 "select samples with pass rates nearer 0.5 (selection.rule), or raise training.group_size")
+        pre.warn(
+            f"About {share:.0%} of groups are expected to have zero reward variance (no learning signal)",
+            "select samples with pass rates nearer 0.5 (selection.rule), or raise training.group_size",
+        )
     if settings.use_vllm and not gpu:
-        pre.warn("use_vllm is set but there is no GPU: generation runs in transformers", "unset training.use_vllm on CPU")
+        pre.warn(
+            "use_vllm is set but there is no GPU: generation runs in transformers",
+            "unset training.use_vllm on CPU",
+        )
     if settings.use_vllm and gpu:
         import importlib.util
 
         if importlib.util.find_spec("vllm") is None:
-            pre.error("use_vllm is set but vllm is not installed", "pip install 'sdrl-studio[gpu]', or set training.use_vllm = false")
+            pre.error(
+                "use_vllm is set but vllm is not installed",
+                "pip install 'sdrl-studio[gpu]', or set training.use_vllm = false",
+            )
     longest = max(len(r.prompt) for r in rows) // 3  # about 3+ characters per token
     pre.facts["longest_prompt_tokens_est"] = longest
     if longest > settings.max_prompt_tokens:
-        pre.warn(f"The longest prompt is about {longest} tokens, above max_prompt_tokens {settings.max_prompt_tokens}",
-                 "shorten the description/output format, or raise training.max_prompt_tokens")
+        pre.warn(
+            f"The longest prompt is about {longest} tokens, above max_prompt_tokens {settings.max_prompt_tokens}",
+            "shorten the description/output format, or raise training.max_prompt_tokens",
+        )
     if need_model:
         _check_model(pre, model_spec, settings, longest, gpu)
     return pre
 
 
-def _check_model(pre: Preflight, model_spec: str, settings: Any, prompt_tokens: int, gpu: bool) -> None:
+def _check_model(
+    pre: Preflight, model_spec: str, settings: Any, prompt_tokens: int, gpu: bool
+) -> None:
     import psutil
 
     from engine.models import hf_folder, resolve_model
@@ -156,8 +194,12 @@ def _check_model(pre: Preflight, model_spec: str, settings: Any, prompt_tokens: 
         have = psutil.virtual_memory().available / 1e9
     pre.facts.update(memory_estimate_gb=round(need, 2), memory_available_gb=round(have, 1))
     if need > have:
-        pre.error(f"Estimated peak memory {need:.1f} GB exceeds the {have:.1f} GB available",
-                  "lower training.group_size or training.max_completion_tokens, or use a smaller base model")
+        pre.error(
+            f"Estimated peak memory {need:.1f} GB exceeds the {have:.1f} GB available",
+            "lower training.group_size or training.max_completion_tokens, or use a smaller base model",
+        )
     elif need > 0.8 * have:
-        pre.warn(f"Estimated peak memory {need:.1f} GB is close to the {have:.1f} GB available",
-                 "lower training.group_size or max_completion_tokens if the run is killed for memory")
+        pre.warn(
+            f"Estimated peak memory {need:.1f} GB is close to the {have:.1f} GB available",
+            "lower training.group_size or max_completion_tokens if the run is killed for memory",
+        )

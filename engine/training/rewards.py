@@ -24,7 +24,9 @@ def _text(completion: Any, stop: Sequence[str] = ()) -> str:
     return text[:cut]
 
 
-def correctness_reward(checker: AnswerChecker, wrong_parseable: float = 0.0, stop: Sequence[str] = ()) -> RewardFunc:
+def correctness_reward(
+    checker: AnswerChecker, wrong_parseable: float = 0.0, stop: Sequence[str] = ()
+) -> RewardFunc:
     """1 when the completion's extracted answer equals the gold `answer` column, `wrong_parseable` for another answer, else 0."""
 
     def correctness(completions: list[Any], answer: list[str], **_: Any) -> list[float | None]:
@@ -46,12 +48,17 @@ def format_reward(checker: AnswerChecker, value: float, stop: Sequence[str] = ()
     """`value` when the completion carries an answer in the output format at all, else 0."""
 
     def answer_format(completions: list[Any], **_: Any) -> list[float | None]:
-        return [value if _call(checker.extract, _text(c, stop)) is not None else 0.0 for c in completions]
+        return [
+            value if _call(checker.extract, _text(c, stop)) is not None else 0.0
+            for c in completions
+        ]
 
     return answer_format
 
 
-def reward_funcs(checker: AnswerChecker, training: Any, stop: Sequence[str] = ()) -> list[RewardFunc]:
+def reward_funcs(
+    checker: AnswerChecker, training: Any, stop: Sequence[str] = ()
+) -> list[RewardFunc]:
     """The reward functions of a run: correctness, plus the format reward when `training.format_reward` > 0."""
     funcs = [correctness_reward(checker, training.wrong_parseable_reward, stop)]
     if training.format_reward > 0:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -17,20 +16,13 @@ from engine.answers import task_checker
 from engine.backends.solver import PLAIN_STOP
 from engine.config import TaskDefinition
 from engine.errors import RunError, SdrlError
-from engine.events import EventLog, StageFinished, StageStarted, Warning
+from engine.events import EventLog, StageFinished, StageStarted, StageWarning
 from engine.prompting import solve_messages
 from engine.store import Store
 from engine.training.configs import build_configs, has_gpu, is_main_process
 from engine.training.data import read_rows
 from engine.training.rewards import reward_funcs
-
-CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
-
-
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    folder = run_dir / "checkpoints"
-    found = [(int(m.group(1)), p) for p in folder.glob("checkpoint-*") if (m := CHECKPOINT.match(p.name)) and (p / "trainer_state.json").is_file()]
-    return max(found)[1] if found else None
+from engine.training.run_folder import latest_checkpoint, run_folder_intact
 
 
 def load_policy(model_spec: str, gpu: bool) -> tuple[Any, Any]:
@@ -42,12 +34,20 @@ def load_policy(model_spec: str, gpu: bool) -> tuple[Any, Any]:
     from engine.models import clear_quantized_flags, hf_folder, resolve_model
 
     ref = resolve_model(model_spec)
-    model = AutoModelForCausalLM.from_pretrained(hf_folder(ref), dtype=torch.bfloat16 if gpu else torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        hf_folder(ref), dtype=torch.bfloat16 if gpu else torch.float32
+    )
     clear_quantized_flags(model)
     return model, load_tokenizer(ref)  # left padding and a pad token, as TRL's generation wants
 
 
-def build_trainer(task: TaskDefinition, model_spec: str, rows: list[dict[str, Any]], output_dir: Path, callbacks: list[Any]) -> Any:
+def build_trainer(
+    task: TaskDefinition,
+    model_spec: str,
+    rows: list[dict[str, Any]],
+    output_dir: Path,
+    callbacks: list[Any],
+) -> Any:
     """A GRPOTrainer over `rows` (prompt + answer columns) with our rewards, LoRA and config."""
     from datasets import Dataset
     from trl import GRPOTrainer
@@ -56,13 +56,21 @@ def build_trainer(task: TaskDefinition, model_spec: str, rows: list[dict[str, An
     grpo, lora = build_configs(task.training, output_dir, gpu=gpu)
     model, tokenizer = load_policy(model_spec, gpu)
     chat = task.models.prompt_format == "chat"
-    dataset = Dataset.from_list([
-        {"prompt": solve_messages(task, r["question"]) if chat else r["prompt"], "answer": r["answer"], "sample_id": r["sample_id"]}
-        for r in rows
-    ])
+    dataset = Dataset.from_list(
+        [
+            {
+                "prompt": solve_messages(task, r["question"]) if chat else r["prompt"],
+                "answer": r["answer"],
+                "sample_id": r["sample_id"],
+            }
+            for r in rows
+        ]
+    )
     return GRPOTrainer(
         model=model,
-        reward_funcs=list[Any](reward_funcs(task_checker(task), task.training, stop=() if chat else PLAIN_STOP)),
+        reward_funcs=list[Any](
+            reward_funcs(task_checker(task), task.training, stop=() if chat else PLAIN_STOP)
+        ),
         args=grpo,
         train_dataset=dataset,
         processing_class=tokenizer,
@@ -114,46 +122,71 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         rows = [r.to_dict() for r in read_rows(run_dir / "train.jsonl")]
         set_seed(task.training.seed)
         callback = RunCallback(
-            store, run_id, run_dir, log,
+            store,
+            run_id,
+            run_dir,
+            log,
             completions_per_step=task.training.group_size * task.training.prompts_per_step,
             sample_every=task.training.sample_every,
             should_stop=lambda: stop.is_set() or (run_dir / "stop").exists(),
         )
-        trainer = build_trainer(task, config["base_model"], rows, run_dir / "checkpoints", [callback])
+        trainer = build_trainer(
+            task, config["base_model"], rows, run_dir / "checkpoints", [callback]
+        )
         callback.trainer = trainer
         checkpoint = latest_checkpoint(run_dir)
-        log.append(StageStarted("train", total=trainer.args.max_steps if trainer.args.max_steps > 0 else config.get("total_steps"),
-                                detail={"run_id": run_id, "resumed_from": checkpoint.name if checkpoint else None}))
+        log.append(
+            StageStarted(
+                "train",
+                total=trainer.args.max_steps
+                if trainer.args.max_steps > 0
+                else config.get("total_steps"),
+                detail={"run_id": run_id, "resumed_from": checkpoint.name if checkpoint else None},
+            )
+        )
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
         step = int(trainer.state.global_step)
         if callback.folder_lost or not run_folder_intact(run_dir):
-            raise RunError(f"The run folder {run_dir} was deleted while run {run_id} was training",
-                           "metrics up to the last step are in the workspace database; start a new run with `sdrl train`")
+            raise RunError(
+                f"The run folder {run_dir} was deleted while run {run_id} was training",
+                "metrics up to the last step are in the workspace database; start a new run with `sdrl train`",
+            )
         trainer.save_model(str(run_dir / "adapter"))
         status = "stopped" if callback.stopped else "finished"
         (run_dir / "stop").unlink(missing_ok=True)
-        _set_status(store, run_id, status, "stopped on request; `sdrl runs resume` continues" if callback.stopped else "", step=step)
-        log.append(StageFinished("train", counts={"status": status, "step": step}, stopped=callback.stopped))
+        _set_status(
+            store,
+            run_id,
+            status,
+            "stopped on request; `sdrl runs resume` continues" if callback.stopped else "",
+            step=step,
+        )
+        log.append(
+            StageFinished(
+                "train", counts={"status": status, "step": step}, stopped=callback.stopped
+            )
+        )
         return 0
     except SdrlError as exc:
         _fail(store, run_id, run_dir, log, exc.title, exc.hint)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the worker must record any failure in the store before it dies
         traceback.print_exc()
-        _fail(store, run_id, run_dir, log, f"{type(exc).__name__}: {exc}", f"see {run_dir / 'train.log'}; fix the cause and `sdrl runs resume {run_id}`")
+        _fail(
+            store,
+            run_id,
+            run_dir,
+            log,
+            f"{type(exc).__name__}: {exc}",
+            f"see {run_dir / 'train.log'}; fix the cause and `sdrl runs resume {run_id}`",
+        )
         return 1
-
-
-def run_folder_intact(run_dir: Path) -> bool:
-    """The run folder still holds its config snapshot. Checking the folder alone is not enough: a checkpoint
-    save right after the folder was deleted makes it again (empty but for the checkpoint)."""
-    return (run_dir / "config.json").is_file()
 
 
 def _fail(store: Store, run_id: str, run_dir: Path, log: Any, title: str, hint: str) -> None:
     _set_status(store, run_id, "failed", f"{title}\n  fix: {hint}" if hint else title)
     if run_folder_intact(run_dir):
-        log.append(Warning("train", message=title, hint=hint))
+        log.append(StageWarning("train", message=title, hint=hint))
         log.append(StageFinished("train", counts={"status": "failed"}, stopped=True))
 
 

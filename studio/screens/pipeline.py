@@ -15,7 +15,7 @@ from textual.worker import WorkerState
 
 from engine import queries
 from engine.errors import SdrlError
-from engine.events import ItemFailed, Progress, StageFinished, StageStarted, Warning
+from engine.events import ItemFailed, Progress, StageFinished, StageStarted, StageWarning
 from engine.selection import histogram
 from engine.workspace import Workspace
 from studio.engine_api import STAGES, exists, missing_notice, optional
@@ -136,9 +136,7 @@ class PipelineScreen(StudioScreen):
                     "status": status,
                     "pool": pool,
                     "counts": queries.adaptation_counts(workspace.store, rid),
-                    "before": histogram(
-                        [p["pass_rate"] for p in pool if p["origin"] == "initial"]
-                    ),
+                    "before": histogram([p["pass_rate"] for p in pool if p["origin"] == "initial"]),
                     "after": histogram([p["pass_rate"] for p in pool]),
                 }
             finally:
@@ -283,7 +281,7 @@ class PipelineScreen(StudioScreen):
             if isinstance(event, StageStarted):
                 bar.display = True
                 bar.update(total=event.total, progress=0)
-            elif isinstance(event, Warning):
+            elif isinstance(event, StageWarning):
                 self.notify(
                     event.message + (f"\n{event.hint}" if event.hint else ""), severity="warning"
                 )

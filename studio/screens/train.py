@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Label, Sparkline, Static
 from engine import queries
 from engine.config import TrainingSettings
 from engine.errors import ConfigError
-from engine.events import EventLog, ItemDone, StageFinished, Warning
+from engine.events import EventLog, ItemDone, StageFinished, StageWarning
 from engine.workspace import Workspace
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
@@ -293,7 +293,7 @@ class TrainScreen(StudioScreen):
         for event in events:
             if isinstance(event, ItemDone) and event.detail.get("kind") == "sample":
                 self.samples = (self.samples + [event.detail])[-3:]
-            elif isinstance(event, Warning):
+            elif isinstance(event, StageWarning):
                 self.notify(event.message, severity="warning")
             elif isinstance(event, StageFinished):
                 self.refresh_runs()

@@ -19,7 +19,15 @@ class ScriptedInstructor:
     def __init__(self, generate: Reply | None = None, vote: Reply | None = None) -> None:
         self.calls: list[tuple[str, int | None]] = []
         self.prompts: list[list[dict[str, str]]] = []
-        self._generate = generate or (lambda m, i: json.dumps({"input": f"Sam has {i + 3} apples and buys 2 more. How many apples now?", "output": f"{i + 3} + 2 = {i + 5}", "answer": i + 5}))
+        self._generate = generate or (
+            lambda m, i: json.dumps(
+                {
+                    "input": f"Sam has {i + 3} apples and buys 2 more. How many apples now?",
+                    "output": f"{i + 3} + 2 = {i + 5}",
+                    "answer": i + 5,
+                }
+            )
+        )
         self._vote = vote or (lambda m, i: json.dumps({"reasoning": "add them", "answer": 5}))
         self._n = 0
 
@@ -33,7 +41,15 @@ class ScriptedInstructor:
             return "generate"
         return "vote"
 
-    def chat(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> str:
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> str:
         kind = self._kind(messages)
         self.calls.append((kind, seed))
         self.prompts.append(messages)
@@ -46,11 +62,42 @@ class ScriptedInstructor:
             return self._generate(messages, sum(1 for k, _ in self.calls if k == "generate") - 1)
         return self._vote(messages, sum(1 for k, _ in self.calls if k == "vote") - 1)
 
-    def chat_many(self, requests: Sequence[list[dict[str, str]]], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> list[str]:
-        return [self.chat(m, temperature=temperature, max_tokens=max_tokens, seed=None if seed is None else seed + i, json_schema=json_schema) for i, m in enumerate(requests)]
+    def chat_many(
+        self,
+        requests: Sequence[list[dict[str, str]]],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> list[str]:
+        return [
+            self.chat(
+                m,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=None if seed is None else seed + i,
+                json_schema=json_schema,
+            )
+            for i, m in enumerate(requests)
+        ]
 
-    def stream(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int, seed: int | None = None, json_schema: dict[str, Any] | None = None) -> Iterator[str]:
-        reply = self.chat(messages, temperature=temperature, max_tokens=max_tokens, seed=seed, json_schema=json_schema)
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> Iterator[str]:
+        reply = self.chat(
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            json_schema=json_schema,
+        )
         for i in range(0, len(reply), 4):
             yield reply[i : i + 4]
 

@@ -26,16 +26,28 @@ class FakeInstructor:
         self.broken = broken
         self.requests: list[str] = []
 
-    def chat(self, messages: list[dict[str, str]], *, temperature: float, max_tokens: int, seed: Any = None,
-             json_schema: Any = None) -> str:
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: Any = None,
+        json_schema: Any = None,
+    ) -> str:
         text = messages[-1]["content"]
         self.requests.append(text)
         assert json_schema is not None and "input" in json_schema["properties"]
         if self.broken:
             return "sorry, no JSON today"
         kind = "harder" if "HARDER" in text else "easier"
-        return json.dumps({"input": f"A {kind} question number {len(self.requests)} about muffins?",
-                           "output": "Step by step.\n#### 16", "answer": "16"})
+        return json.dumps(
+            {
+                "input": f"A {kind} question number {len(self.requests)} about muffins?",
+                "output": "Step by step.\n#### 16",
+                "answer": "16",
+            }
+        )
 
 
 @pytest.fixture
@@ -45,17 +57,26 @@ def fake_instructor(monkeypatch: pytest.MonkeyPatch) -> FakeInstructor:
     return fake
 
 
-def test_one_round_harder_for_solved_easier_for_unsolved(workspace: Workspace, fake_instructor: FakeInstructor) -> None:
-    ids = add_samples(workspace, QUESTIONS[:2])  # labels 16 and 8; the fake solver always answers 16
+def test_one_round_harder_for_solved_easier_for_unsolved(
+    workspace: Workspace, fake_instructor: FakeInstructor
+) -> None:
+    ids = add_samples(
+        workspace, QUESTIONS[:2]
+    )  # labels 16 and 8; the fake solver always answers 16
     ctx = StageContext.open(workspace)
     events = list(iter_adapt(ctx, 1, solver=FakeSolver("#### 16"), votes=0))
     adapt_done = [e for e in events if isinstance(e, StageFinished) and e.stage == "adapt"]
     assert adapt_done[0].counts["harder"] == 1 and adapt_done[0].counts["easier"] == 1
-    rows = {r["slot_key"]: r for r in workspace.store.query("SELECT * FROM samples WHERE origin != 'initial'")}
+    rows = {
+        r["slot_key"]: r
+        for r in workspace.store.query("SELECT * FROM samples WHERE origin != 'initial'")
+    }
     assert set(rows) == {f"harder:1:{ids[0]}", f"easier:1:{ids[1]}"}
     harder = rows[f"harder:1:{ids[0]}"]
     assert harder["origin"] == "harder" and harder["parent_id"] == ids[0] and harder["round"] == 1
-    assert harder["status"] == "labelled" and harder["label"] == "16"  # labelled by the synthesis labeller
+    assert (
+        harder["status"] == "labelled" and harder["label"] == "16"
+    )  # labelled by the synthesis labeller
     assert "HARDER" in fake_instructor.requests[0] and "EASIER" in fake_instructor.requests[1]
     assert QUESTIONS[0][0] in fake_instructor.requests[0]  # the original is in the prompt
     chain = lineage(workspace.store, harder["id"])
@@ -69,22 +90,37 @@ def test_one_round_harder_for_solved_easier_for_unsolved(workspace: Workspace, f
     assert workspace.store.scalar("SELECT COUNT(*) FROM samples") == 4
 
 
-def test_second_round_rewrites_the_first_rounds_rewrites(workspace: Workspace, fake_instructor: FakeInstructor) -> None:
+def test_second_round_rewrites_the_first_rounds_rewrites(
+    workspace: Workspace, fake_instructor: FakeInstructor
+) -> None:
     ids = add_samples(workspace, QUESTIONS[:1])
     ctx = StageContext.open(workspace)
     run_blocking(iter_adapt(ctx, 2, solver=FakeSolver("#### 16"), votes=0))
     rows = workspace.store.query("SELECT id, origin, parent_id, round FROM samples ORDER BY id")
-    assert [(r["origin"], r["round"]) for r in rows] == [("initial", 0), ("harder", 1), ("harder", 2)]
+    assert [(r["origin"], r["round"]) for r in rows] == [
+        ("initial", 0),
+        ("harder", 1),
+        ("harder", 2),
+    ]
     assert rows[2]["parent_id"] == rows[1]["id"]
-    assert [c["id"] for c in lineage(workspace.store, rows[2]["id"])] == [ids[0], rows[1]["id"], rows[2]["id"]]
+    assert [c["id"] for c in lineage(workspace.store, rows[2]["id"])] == [
+        ids[0],
+        rows[1]["id"],
+        rows[2]["id"],
+    ]
 
 
 def test_unparseable_rewrites_are_counted_and_retried_a_bounded_number_of_times(
-        workspace: Workspace, fake_instructor: FakeInstructor) -> None:
+    workspace: Workspace, fake_instructor: FakeInstructor
+) -> None:
     add_samples(workspace, QUESTIONS[:1])
     fake_instructor.broken = True
     ctx = StageContext.open(workspace)
-    first = [e for e in iter_adapt(ctx, 1, solver=FakeSolver(), votes=0) if isinstance(e, StageFinished) and e.stage == "adapt"]
+    first = [
+        e
+        for e in iter_adapt(ctx, 1, solver=FakeSolver(), votes=0)
+        if isinstance(e, StageFinished) and e.stage == "adapt"
+    ]
     assert first[0].counts["failed"] == 2 and first[0].counts["harder"] == 0
     assert workspace.store.scalar("SELECT COUNT(*) FROM failures WHERE stage='adapt'") == 2
     asked = len(fake_instructor.requests)

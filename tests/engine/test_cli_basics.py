@@ -95,13 +95,19 @@ def test_invalid_edit_changes_nothing_and_keeps_the_edit(workspace, sdrl, tmp_pa
 
 def test_unknown_answer_type(workspace, sdrl) -> None:
     workspace.task_file.write_text(workspace.task_file.read_text().replace('"numeric"', '"roman"'))
-    _assert_clean_failure(sdrl("-w", str(workspace.root), "task", "save"), "answer_type", "multiple_choice")
+    _assert_clean_failure(
+        sdrl("-w", str(workspace.root), "task", "save"), "answer_type", "multiple_choice"
+    )
 
 
 def test_missing_model_file(workspace, sdrl) -> None:
-    text = workspace.task_file.read_text().replace('base = "gemma3-270m"', 'base = "/nowhere/model.gguf"')
+    text = workspace.task_file.read_text().replace(
+        'base = "gemma3-270m"', 'base = "/nowhere/model.gguf"'
+    )
     workspace.task_file.write_text(text)
-    _assert_clean_failure(sdrl("-w", str(workspace.root), "task", "check"), "/nowhere/model.gguf", "gguf")
+    _assert_clean_failure(
+        sdrl("-w", str(workspace.root), "task", "check"), "/nowhere/model.gguf", "gguf"
+    )
 
 
 def test_model_file_that_is_not_gguf(workspace, sdrl, tmp_path) -> None:
@@ -141,7 +147,9 @@ def test_newer_database_schema(workspace, sdrl) -> None:
 
 
 def test_init_refuses_unknown_template_and_existing_workspace(tmp_path, sdrl, workspace) -> None:
-    _assert_clean_failure(sdrl("init", str(tmp_path / "x"), "--template", "nope"), "Unknown template", "blank")
+    _assert_clean_failure(
+        sdrl("init", str(tmp_path / "x"), "--template", "nope"), "Unknown template", "blank"
+    )
     assert not (tmp_path / "x").exists()
     _assert_clean_failure(sdrl("init", str(workspace.root)), "already a workspace")
 

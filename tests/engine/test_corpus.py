@@ -33,7 +33,17 @@ def test_chunks_overlap_and_cover_the_text() -> None:
 
 def test_query_terms_are_plain_words() -> None:
     assert query_terms('Bus "fare": (child) [ticket] AND -x ^2 {y} it\'s Ünïcode') == [
-        "bus", "fare", "child", "ticket", "and", "x", "2", "y", "it", "s", "ünïcode"
+        "bus",
+        "fare",
+        "child",
+        "ticket",
+        "and",
+        "x",
+        "2",
+        "y",
+        "it",
+        "s",
+        "ünïcode",
     ]
 
 
@@ -42,7 +52,11 @@ def test_ingest_search_and_incremental(workspace, tmp_path: Path) -> None:
     docs.mkdir()
     (docs / "a.md").write_text("# Ferries\nThe ferry to Gull Island costs $7 and leaves at 9:15.\n")
     (docs / "b.txt").write_text("Llamas eat hay. A llama needs 2 kilograms of hay a day.\n")
-    records = [{"text": "Zebras have stripes."}, {"body": "no text field"}, {"text": "Owls hunt at night."}]
+    records = [
+        {"text": "Zebras have stripes."},
+        {"body": "no text field"},
+        {"text": "Owls hunt at night."},
+    ]
     (docs / "c.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\nnot json\n")
     results = ingest(workspace.store, workspace.index_dir, [docs])
     assert [r.status for r in results] == ["added", "added", "added"]
@@ -73,7 +87,15 @@ def test_bad_files_are_skipped_with_a_reason(workspace, tmp_path: Path) -> None:
     (tmp_path / "photo.png").write_bytes(b"\x89PNG")
     (tmp_path / "nofield.jsonl").write_text('{"body": "x"}\n')
     (tmp_path / "good.txt").write_text("Kites fly high in the spring wind.")
-    names = ["bin.txt", "latin.md", "empty.txt", "photo.png", "nofield.jsonl", "missing.txt", "good.txt"]
+    names = [
+        "bin.txt",
+        "latin.md",
+        "empty.txt",
+        "photo.png",
+        "nofield.jsonl",
+        "missing.txt",
+        "good.txt",
+    ]
     results = ingest(workspace.store, workspace.index_dir, [tmp_path / n for n in names])
     by_name = {Path(r.path).name: r for r in results}
     assert by_name["bin.txt"].reason.startswith("binary")
@@ -84,23 +106,37 @@ def test_bad_files_are_skipped_with_a_reason(workspace, tmp_path: Path) -> None:
     assert by_name["missing.txt"].reason == "no such file"
     assert [r.status for r in results].count("skipped") == 6
     assert by_name["good.txt"].status == "added"
-    assert int(workspace.store.scalar("SELECT COUNT(*) FROM documents")) == 1  # nothing half-written
+    assert (
+        int(workspace.store.scalar("SELECT COUNT(*) FROM documents")) == 1
+    )  # nothing half-written
 
 
 def test_index_is_rebuilt_when_out_of_step(workspace, tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Tulips bloom in April.")
     ingest(workspace.store, workspace.index_dir, [tmp_path / "a.txt"])
     shutil.rmtree(workspace.index_dir)  # as if the index commit never happened
-    assert search(workspace.store, workspace.index_dir, "tulips", 3)[0].text == "Tulips bloom in April."
+    assert (
+        search(workspace.store, workspace.index_dir, "tulips", 3)[0].text
+        == "Tulips bloom in April."
+    )
     (workspace.index_dir / STATE_FILE).write_text("garbage")
     assert PassageIndex(workspace.index_dir, workspace.store).search_ids("april", 3)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=80) | st.sampled_from(['"', "a:b", "(", "[1 TO", "AND", "OR NOT", "title:x", "'", "-", "^", "{}", "\\", "*", "~2"]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(max_size=80)
+    | st.sampled_from(
+        ['"', "a:b", "(", "[1 TO", "AND", "OR NOT", "title:x", "'", "-", "^", "{}", "\\", "*", "~2"]
+    )
+)
 def test_any_text_is_a_safe_query(workspace, query: str) -> None:
     if not _passages(workspace):
-        (workspace.root / "q.txt").write_text("The quick brown fox and the lazy dog: AND OR NOT (test) [range].")
+        (workspace.root / "q.txt").write_text(
+            "The quick brown fox and the lazy dog: AND OR NOT (test) [range]."
+        )
         ingest(workspace.store, workspace.index_dir, [workspace.root / "q.txt"])
     hits = search(workspace.store, workspace.index_dir, query, 3)
     assert all(h.score > 0 for h in hits)
@@ -109,7 +145,9 @@ def test_any_text_is_a_safe_query(workspace, query: str) -> None:
 def test_cli_add_and_search(workspace, sdrl, tmp_path: Path) -> None:
     (tmp_path / "notes.md").write_text("The lighthouse keeper climbs 117 steps every evening.")
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
-    added = sdrl("corpus", "add", str(tmp_path / "notes.md"), str(tmp_path / "bad.txt"), cwd=workspace.root)
+    added = sdrl(
+        "corpus", "add", str(tmp_path / "notes.md"), str(tmp_path / "bad.txt"), cwd=workspace.root
+    )
     assert added.returncode == 0, added.stderr
     assert "1 added" in added.stdout and "1 skipped" in added.stdout
     assert "binary" in added.stderr
@@ -135,5 +173,12 @@ def test_medquad_jsonl_indexes_all_records(workspace, sdrl, shared_data: Path) -
     result = sdrl("corpus", "add", str(path), "--field", "answer", "-q", cwd=workspace.root)
     assert result.returncode == 0, result.stderr
     assert "16407 new passages" in result.stdout
-    found = sdrl("corpus", "search", "What are the symptoms of Adult Acute Lymphoblastic Leukemia?", "-k", "3", cwd=workspace.root)
+    found = sdrl(
+        "corpus",
+        "search",
+        "What are the symptoms of Adult Acute Lymphoblastic Leukemia?",
+        "-k",
+        "3",
+        cwd=workspace.root,
+    )
     assert found.returncode == 0 and "leukemia" in found.stdout.lower()

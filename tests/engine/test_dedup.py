@@ -32,15 +32,31 @@ def _add(ws, ctx, questions):  # type: ignore[no-untyped-def]
         for i, q in enumerate(questions):
             conn.execute(
                 "INSERT INTO samples(revision_id, origin, slot_key, question, content_hash, created_at, status) VALUES (?,?,?,?,?,?,?)",
-                (ctx.revision.id, "initial", f"initial:{i}", q, str(i), time.time(), "labelled" if i % 2 else "pending"),
+                (
+                    ctx.revision.id,
+                    "initial",
+                    f"initial:{i}",
+                    q,
+                    str(i),
+                    time.time(),
+                    "labelled" if i % 2 else "pending",
+                ),
             )
 
 
 def test_dedup_stage_marks_and_counts(workspace) -> None:
     ctx = StageContext.open(workspace)
-    _add(workspace, ctx, ["How many eggs are in 3 dozen?", "how many eggs are in 3 dozen?", "What is 7 times 8?"])
+    _add(
+        workspace,
+        ctx,
+        ["How many eggs are in 3 dozen?", "how many eggs are in 3 dozen?", "What is 7 times 8?"],
+    )
     finished = run_blocking(iter_dedup(ctx))
-    assert finished is not None and finished.counts == {"checked": 3, "exact_duplicates": 1, "near_duplicates": 0}
+    assert finished is not None and finished.counts == {
+        "checked": 3,
+        "exact_duplicates": 1,
+        "near_duplicates": 0,
+    }
     statuses = [r[0] for r in workspace.store.query("SELECT status FROM samples ORDER BY id")]
     assert statuses == ["pending", "duplicate", "pending"]
     assert run_blocking(iter_dedup(ctx)).counts["exact_duplicates"] == 0  # type: ignore[union-attr]
@@ -48,11 +64,28 @@ def test_dedup_stage_marks_and_counts(workspace) -> None:
 
 def test_decontaminate_against_a_benchmark_file(workspace) -> None:
     bench = workspace.root / "bench.jsonl"
-    bench.write_text(json.dumps({"question": "Janet's ducks lay 16 eggs per day and she eats three for breakfast"}) + "\n")
-    text = workspace.task_file.read_text().replace("[generation]", '[generation]\ndecontaminate_file = "bench.jsonl"\ndecontaminate_ngram = 6')
+    bench.write_text(
+        json.dumps(
+            {"question": "Janet's ducks lay 16 eggs per day and she eats three for breakfast"}
+        )
+        + "\n"
+    )
+    text = workspace.task_file.read_text().replace(
+        "[generation]", '[generation]\ndecontaminate_file = "bench.jsonl"\ndecontaminate_ngram = 6'
+    )
     workspace.task_file.write_text(text)
     ctx = StageContext.open(workspace)
-    _add(workspace, ctx, ["Every day Janet's ducks lay 16 eggs per day. How many in a week?", "Tom has 16 eggs and ducks."])
+    _add(
+        workspace,
+        ctx,
+        [
+            "Every day Janet's ducks lay 16 eggs per day. How many in a week?",
+            "Tom has 16 eggs and ducks.",
+        ],
+    )
     finished = run_blocking(iter_decontaminate(ctx))
     assert finished is not None and finished.counts == {"checked": 2, "contaminated": 1}
-    assert [r[0] for r in workspace.store.query("SELECT status FROM samples ORDER BY id")] == ["contaminated", "labelled"]
+    assert [r[0] for r in workspace.store.query("SELECT status FROM samples ORDER BY id")] == [
+        "contaminated",
+        "labelled",
+    ]

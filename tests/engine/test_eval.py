@@ -24,12 +24,20 @@ def make_run(ws, base_spec: str, lora_init: bool = False) -> str:
     folder = ws.runs_dir / run_id
     model = AutoModelForCausalLM.from_pretrained(hf_folder(resolve_model(base_spec)))
     clear_quantized_flags(model)
-    peft = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=lora_init))
+    peft = get_peft_model(
+        model,
+        LoraConfig(
+            r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=lora_init
+        ),
+    )
     peft.save_pretrained(folder / "adapter")
     now = time.time()
     with ws.store.transaction() as conn:
-        conn.execute("INSERT INTO runs(id, kind, status, created_at, updated_at, folder, config, base_model) "
-                     "VALUES (?, 'train', 'finished', ?, ?, ?, '{}', ?)", (run_id, now, now, str(folder), base_spec))
+        conn.execute(
+            "INSERT INTO runs(id, kind, status, created_at, updated_at, folder, config, base_model) "
+            "VALUES (?, 'train', 'finished', ?, ?, ?, '{}', ?)",
+            (run_id, now, now, str(folder), base_spec),
+        )
     return run_id
 
 
@@ -42,8 +50,15 @@ def test_gsm8k_gold_is_the_number_after_hashes(shared_data) -> None:
 
 def test_mapping_and_plain_gold(tmp_path) -> None:
     path = tmp_path / "b.jsonl"
-    path.write_text(json.dumps({"problem": "2+2?", "solution": "4"}) + "\n" + json.dumps({"problem": "1+1?", "solution": "#### 2"}) + "\n")
-    items = load_benchmark(path, NumericChecker(), parse_mapping("question=problem,answer=solution"))
+    path.write_text(
+        json.dumps({"problem": "2+2?", "solution": "4"})
+        + "\n"
+        + json.dumps({"problem": "1+1?", "solution": "#### 2"})
+        + "\n"
+    )
+    items = load_benchmark(
+        path, NumericChecker(), parse_mapping("question=problem,answer=solution")
+    )
     assert [(i.question, i.gold) for i in items] == [("2+2?", "4"), ("1+1?", "2")]
     with pytest.raises(RunError, match="--map"):
         parse_mapping("quest=problem")
@@ -51,10 +66,19 @@ def test_mapping_and_plain_gold(tmp_path) -> None:
 
 def test_missing_fields_name_the_line_and_fields(tmp_path) -> None:
     path = tmp_path / "b.jsonl"
-    path.write_text(json.dumps({"question": "a", "answer": "1"}) + "\n" + json.dumps({"question": "b", "label": "2"}) + "\n")
+    path.write_text(
+        json.dumps({"question": "a", "answer": "1"})
+        + "\n"
+        + json.dumps({"question": "b", "label": "2"})
+        + "\n"
+    )
     with pytest.raises(RunError) as info:
         load_benchmark(path, NumericChecker())
-    assert "line 2" in info.value.title and "answer" in info.value.title and "label" in info.value.title
+    assert (
+        "line 2" in info.value.title
+        and "answer" in info.value.title
+        and "label" in info.value.title
+    )
     assert "--map" in info.value.hint
 
 
@@ -70,9 +94,14 @@ def test_compare_lists_fixed_and_broken(workspace) -> None:
     now = time.time()
     with workspace.store.transaction() as conn:
         for eval_id, adapter, correct in ((1, None, [1, 0, 0]), (2, "a", [0, 1, 0])):
-            conn.execute("INSERT INTO evals VALUES (?, NULL, 'b', 'm', ?, 3, ?, ?, ?)", (eval_id, adapter, sum(correct), sum(correct) / 3, now))
-            conn.executemany("INSERT INTO eval_items VALUES (?,?,?,?,?,?,?)",
-                             [(eval_id, i, f"q{i}", "1", "", None, c) for i, c in enumerate(correct)])
+            conn.execute(
+                "INSERT INTO evals VALUES (?, NULL, 'b', 'm', ?, 3, ?, ?, ?)",
+                (eval_id, adapter, sum(correct), sum(correct) / 3, now),
+            )
+            conn.executemany(
+                "INSERT INTO eval_items VALUES (?,?,?,?,?,?,?)",
+                [(eval_id, i, f"q{i}", "1", "", None, c) for i, c in enumerate(correct)],
+            )
     cmp = compare(workspace, 1, 2)
     assert cmp.fixed == [(1, "q1")] and cmp.broken == [(0, "q0")] and cmp.n == 3
 
@@ -84,7 +113,18 @@ def test_adapter_from_another_base_is_refused(workspace, sdrl) -> None:
     run_id = make_run(workspace, str(tiny_model()))
     path = Path(workspace.root) / "b.jsonl"
     path.write_text(json.dumps({"question": "1+1?", "answer": "2"}) + "\n")
-    result = sdrl("-w", str(workspace.root), "eval", "--benchmark", str(path), "--run", run_id, "--model", "gemma3-270m", "--no-base")
+    result = sdrl(
+        "-w",
+        str(workspace.root),
+        "eval",
+        "--benchmark",
+        str(path),
+        "--run",
+        run_id,
+        "--model",
+        "gemma3-270m",
+        "--no-base",
+    )
     assert result.returncode == 2, result.stderr
     assert "was trained on" in result.stderr and "fix:" in result.stderr
 
@@ -93,12 +133,29 @@ def test_adapter_from_another_base_is_refused(workspace, sdrl) -> None:
 def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl, shared_data) -> None:
     run_id = make_run(workspace, "gemma3-270m")
     bench = shared_data / "gsm8k" / "test.jsonl"
-    result = sdrl("-w", str(workspace.root), "eval", "--benchmark", str(bench), "--limit", "10", "--max-tokens", "6", "--run", run_id)
+    result = sdrl(
+        "-w",
+        str(workspace.root),
+        "eval",
+        "--benchmark",
+        str(bench),
+        "--limit",
+        "10",
+        "--max-tokens",
+        "6",
+        "--run",
+        run_id,
+    )
     assert result.returncode == 0, result.stderr
     assert "base:" in result.stdout and "adapter:" in result.stdout and "fixed (" in result.stdout
     rows = workspace.store.query("SELECT * FROM evals ORDER BY id")
-    assert [(r["adapter"] is None, r["n"], r["run_id"]) for r in rows] == [(True, 10, run_id), (False, 10, run_id)]
-    items = workspace.store.query("SELECT * FROM eval_items WHERE eval_id=? ORDER BY idx", (rows[0]["id"],))
+    assert [(r["adapter"] is None, r["n"], r["run_id"]) for r in rows] == [
+        (True, 10, run_id),
+        (False, 10, run_id),
+    ]
+    items = workspace.store.query(
+        "SELECT * FROM eval_items WHERE eval_id=? ORDER BY idx", (rows[0]["id"],)
+    )
     assert len(items) == 10 and items[0]["gold"] == "18"
     assert all(i["prediction"] is not None for i in items)
     again = sdrl("-w", str(workspace.root), "eval", "--compare")

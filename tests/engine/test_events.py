@@ -56,7 +56,9 @@ def test_a_follower_in_another_process_sees_appended_events(tmp_path) -> None:
     """)
     proc = subprocess.Popen([sys.executable, "-c", writer])
     seen = []
-    for event in EventLog(path).follow(poll=0.02, stop=lambda: bool(seen) and isinstance(seen[-1], StageFinished)):
+    for event in EventLog(path).follow(
+        poll=0.02, stop=lambda: bool(seen) and isinstance(seen[-1], StageFinished)
+    ):
         seen.append(event)
         if isinstance(event, StageFinished):
             break

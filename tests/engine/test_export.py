@@ -20,11 +20,28 @@ def test_dataset_exports_load_with_datasets(tmp_path, sdrl) -> None:
     for path, kind, rows in ((jsonl, "json", 5), (parquet, "parquet", 4)):
         data = load_dataset(kind, data_files=str(path), split="train")
         assert data.num_rows == rows
-        assert {"prompt", "answer", "revision_id", "origin", "pass_rate", "agreement", "split"} <= set(data.column_names)
-        assert data[0]["prompt"].rstrip().endswith("Answer:") and data[0]["answer"] == "1" and data[0]["origin"] == "manual"
+        assert {
+            "prompt",
+            "answer",
+            "revision_id",
+            "origin",
+            "pass_rate",
+            "agreement",
+            "split",
+        } <= set(data.column_names)
+        assert (
+            data[0]["prompt"].rstrip().endswith("Answer:")
+            and data[0]["answer"] == "1"
+            and data[0]["origin"] == "manual"
+        )
     result = sdrl("-w", str(ws.root), "export", "dataset", "--format", "parquet", "--split", "val")
     assert result.returncode == 0 and "wrote 1 rows" in result.stdout
-    assert load_dataset("parquet", data_files=str(next((ws.root / "exports").glob("*.parquet"))), split="train").num_rows == 1
+    assert (
+        load_dataset(
+            "parquet", data_files=str(next((ws.root / "exports").glob("*.parquet"))), split="train"
+        ).num_rows
+        == 1
+    )
     ws.close()
 
 
@@ -45,7 +62,9 @@ def test_adapter_and_merged_exports(tmp_path, sdrl) -> None:
     ws = tiny_workspace(tmp_path / "tw")
     run_id = make_run(ws, str(tiny_model()))
     adapter = export_adapter(ws, run_id, tmp_path / "adapter")
-    assert (adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file()
+    assert (adapter / "adapter_config.json").is_file() and (
+        adapter / "adapter_model.safetensors"
+    ).is_file()
     with pytest.raises(RunError, match="already exists"):
         export_adapter(ws, run_id, tmp_path / "adapter")
     result = sdrl("-w", str(ws.root), "export", "merged", run_id, str(tmp_path / "merged"))
@@ -53,7 +72,9 @@ def test_adapter_and_merged_exports(tmp_path, sdrl) -> None:
     merged = AutoModelForCausalLM.from_pretrained(tmp_path / "merged")
     base = AutoModelForCausalLM.from_pretrained(tiny_model())
     name = "model.layers.0.self_attn.q_proj.weight"
-    assert not torch.equal(merged.state_dict()[name], base.state_dict()[name])  # the adapter is merged in
+    assert not torch.equal(
+        merged.state_dict()[name], base.state_dict()[name]
+    )  # the adapter is merged in
     assert not any("lora" in k for k in merged.state_dict())
     with pytest.raises(RunError, match="already exists"):
         export_merged(ws, run_id, tmp_path / "merged")

@@ -18,7 +18,13 @@ from engine.parsing import KEYWORDS_SCHEMA, Keywords, parse_keywords
 
 
 def _task(**models: object) -> TaskDefinition:
-    return TaskDefinition(name="t", description="Add numbers.", output_format="#### N", answer_type="numeric", models=models)
+    return TaskDefinition(
+        name="t",
+        description="Add numbers.",
+        output_format="#### N",
+        answer_type="numeric",
+        models=models,
+    )
 
 
 @pytest.fixture
@@ -43,7 +49,9 @@ def server() -> Iterator[tuple[str, list[dict], dict]]:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for piece in (content[:10], content[10:]):
-                    self.wfile.write(f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode())
+                    self.wfile.write(
+                        f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode()
+                    )
                 self.wfile.write(b"data: [DONE]\n\n")
                 return
             payload = json.dumps({"choices": [{"message": {"content": content}}]}).encode()
@@ -63,13 +71,23 @@ def server() -> Iterator[tuple[str, list[dict], dict]]:
 def test_openai_chat_stream_and_request_shape(server) -> None:  # type: ignore[no-untyped-def]
     url, seen, _ = server
     instructor = OpenAIInstructor(url, "my-model", api_key="k")
-    reply = instructor.chat([{"role": "user", "content": "hi"}], temperature=0.3, max_tokens=20, seed=7, json_schema=KEYWORDS_SCHEMA)
+    reply = instructor.chat(
+        [{"role": "user", "content": "hi"}],
+        temperature=0.3,
+        max_tokens=20,
+        seed=7,
+        json_schema=KEYWORDS_SCHEMA,
+    )
     assert parse_keywords(reply) == Keywords("math", ("sum",))
     assert seen[0]["model"] == "my-model" and seen[0]["seed"] == 7 and seen[0]["temperature"] == 0.3
     assert seen[0]["response_format"]["json_schema"]["schema"] == KEYWORDS_SCHEMA
-    pieces = list(instructor.stream([{"role": "user", "content": "hi"}], temperature=0.0, max_tokens=20))
+    pieces = list(
+        instructor.stream([{"role": "user", "content": "hi"}], temperature=0.0, max_tokens=20)
+    )
     assert len(pieces) == 2 and "".join(pieces) == reply
-    assert instructor.chat_many([[{"role": "user", "content": "a"}]] * 2, temperature=0.0, max_tokens=5, seed=1) == [reply, reply]
+    assert instructor.chat_many(
+        [[{"role": "user", "content": "a"}]] * 2, temperature=0.0, max_tokens=5, seed=1
+    ) == [reply, reply]
     assert [b["seed"] for b in seen[-2:]] == [1, 2]
     instructor.close()
 
@@ -106,10 +124,21 @@ def test_bundled_gguf_json_schema_chat_and_stream() -> None:
     task = _task()
     instructor = get_instructor(task)
     assert get_instructor(task) is instructor  # loaded once per process
-    messages = [{"role": "user", "content": "Give the domain and three keywords for: grade school math word problems."}]
-    reply = instructor.chat(messages, temperature=0.0, max_tokens=64, seed=0, json_schema=KEYWORDS_SCHEMA)
+    messages = [
+        {
+            "role": "user",
+            "content": "Give the domain and three keywords for: grade school math word problems.",
+        }
+    ]
+    reply = instructor.chat(
+        messages, temperature=0.0, max_tokens=64, seed=0, json_schema=KEYWORDS_SCHEMA
+    )
     assert isinstance(parse_keywords(reply), Keywords), reply
-    pieces = list(instructor.stream(messages, temperature=0.0, max_tokens=64, seed=0, json_schema=KEYWORDS_SCHEMA))
+    pieces = list(
+        instructor.stream(
+            messages, temperature=0.0, max_tokens=64, seed=0, json_schema=KEYWORDS_SCHEMA
+        )
+    )
     assert len(pieces) > 3  # token by token
     assert isinstance(parse_keywords("".join(pieces)), Keywords)
 
@@ -118,5 +147,11 @@ def test_bundled_gguf_json_schema_chat_and_stream() -> None:
 def test_vllm_instructor_batches_a_stage() -> None:
     clear_cache()
     instructor = get_instructor(_task(instructor_backend="vllm"))
-    replies = instructor.chat_many([[{"role": "user", "content": f"Keywords for topic {i}"}] for i in range(4)], temperature=0.7, max_tokens=64, seed=1, json_schema=KEYWORDS_SCHEMA)
+    replies = instructor.chat_many(
+        [[{"role": "user", "content": f"Keywords for topic {i}"}] for i in range(4)],
+        temperature=0.7,
+        max_tokens=64,
+        seed=1,
+        json_schema=KEYWORDS_SCHEMA,
+    )
     assert len(replies) == 4 and all(isinstance(parse_keywords(r), Keywords) for r in replies)

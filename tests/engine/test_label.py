@@ -34,16 +34,35 @@ def test_read_vote_renders_json_then_extracts_like_the_reward() -> None:
 
 def test_votes_majority_agreement_and_rationale(workspace, monkeypatch) -> None:
     answers = iter([3, 3, 4, "oops"])
-    use_instructor(monkeypatch, ScriptedInstructor(vote=lambda m, i: json.dumps({"reasoning": f"because {i}", "answer": next(answers)})))
-    sample = _add(workspace, "What is 1 + 2?", "1 + 2 = 3\n#### 3", origin="harder", key="harder:1:9")
+    use_instructor(
+        monkeypatch,
+        ScriptedInstructor(
+            vote=lambda m, i: json.dumps({"reasoning": f"because {i}", "answer": next(answers)})
+        ),
+    )
+    sample = _add(
+        workspace, "What is 1 + 2?", "1 + 2 = 3\n#### 3", origin="harder", key="harder:1:9"
+    )
     finished = run_blocking(iter_label(StageContext.open(workspace), votes=4))
-    assert finished is not None and finished.counts["labelled"] == 1 and finished.counts["unparseable_votes"] == 1
+    assert (
+        finished is not None
+        and finished.counts["labelled"] == 1
+        and finished.counts["unparseable_votes"] == 1
+    )
     row = workspace.store.query("SELECT * FROM samples WHERE id=?", (sample,))[0]
     assert row["status"] == "labelled" and row["label"] == "3"
     assert row["agreement"] == pytest.approx(3 / 5)  # own 3 + votes 3, 3 of five votes
     assert row["rationale"] == "1 + 2 = 3\n#### 3"
-    votes = workspace.store.query("SELECT idx, answer FROM votes WHERE sample_id=? ORDER BY idx", (sample,))
-    assert [(v["idx"], v["answer"]) for v in votes] == [(0, "3"), (1, "3"), (2, "3"), (3, "4"), (4, None)]
+    votes = workspace.store.query(
+        "SELECT idx, answer FROM votes WHERE sample_id=? ORDER BY idx", (sample,)
+    )
+    assert [(v["idx"], v["answer"]) for v in votes] == [
+        (0, "3"),
+        (1, "3"),
+        (2, "3"),
+        (3, "4"),
+        (4, None),
+    ]
 
 
 def test_no_parseable_answer_means_unlabelable_and_counted(workspace, monkeypatch) -> None:
@@ -51,8 +70,13 @@ def test_no_parseable_answer_means_unlabelable_and_counted(workspace, monkeypatc
     sample = _add(workspace, "What is the colour of Tuesday?", "blue")
     finished = run_blocking(iter_label(StageContext.open(workspace), votes=2))
     assert finished is not None and finished.counts["unlabelable"] == 1
-    assert workspace.store.scalar("SELECT status FROM samples WHERE id=?", (sample,)) == "unlabelable"
-    assert workspace.store.scalar("SELECT reason FROM failures WHERE stage='label'") == "no parseable answer"
+    assert (
+        workspace.store.scalar("SELECT status FROM samples WHERE id=?", (sample,)) == "unlabelable"
+    )
+    assert (
+        workspace.store.scalar("SELECT reason FROM failures WHERE stage='label'")
+        == "no parseable answer"
+    )
 
 
 def test_labelled_once_only(workspace, monkeypatch) -> None:

@@ -23,7 +23,11 @@ from engine.parsing import (
 
 def test_sample_plain_fenced_and_embedded() -> None:
     good = {"input": "How many apples are left?", "output": "3 - 1 = 2\n#### 2", "answer": 2}
-    for text in (json.dumps(good), f"```json\n{json.dumps(good)}\n```", f"Sure! {json.dumps(good)} Hope it helps."):
+    for text in (
+        json.dumps(good),
+        f"```json\n{json.dumps(good)}\n```",
+        f"Sure! {json.dumps(good)} Hope it helps.",
+    ):
         parsed = parse_sample(text)
         assert parsed == GeneratedSample("How many apples are left?", "3 - 1 = 2\n#### 2", "2")
 
@@ -66,16 +70,22 @@ def test_numbers_become_text_and_zero_is_kept() -> None:
 
 
 def test_keywords_drop_junk_and_duplicates() -> None:
-    parsed = parse_keywords('{"domain": "town math", "keywords": ["bus", "Bus", 3, null, "", "market fares"]}')
+    parsed = parse_keywords(
+        '{"domain": "town math", "keywords": ["bus", "Bus", 3, null, "", "market fares"]}'
+    )
     assert parsed == Keywords("town math", ("bus", "market fares"))
     assert parsed.query() == "town math bus market fares"
     assert isinstance(parse_keywords('{"keywords": ["a"]}'), ParseFailure)
 
 
 def test_keywords_cut_off_by_max_tokens_are_salvaged() -> None:
-    parsed = parse_keywords('{ "domain": "school math", "keywords": ["addition, subtraction", "fractions", "multi')
+    parsed = parse_keywords(
+        '{ "domain": "school math", "keywords": ["addition, subtraction", "fractions", "multi'
+    )
     assert parsed == Keywords("school math", ("addition", "subtraction", "fractions", "multi"))
-    assert isinstance(parse_sample('{"input": "How many are left after'), ParseFailure)  # samples are never patched up
+    assert isinstance(
+        parse_sample('{"input": "How many are left after'), ParseFailure
+    )  # samples are never patched up
 
 
 def test_pattern_text() -> None:
@@ -85,13 +95,27 @@ def test_pattern_text() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["input", "output", "answer", "reasoning", "domain", "keywords", "x"]) | st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["input", "output", "answer", "reasoning", "domain", "keywords", "x"])
+            | st.text(max_size=8),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=20,
 )
 
 
 @settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.text(max_size=300), json_values.map(lambda v: json.dumps(v)), json_values.map(lambda v: "```json\n" + json.dumps(v)[:-1])))
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        json_values.map(lambda v: json.dumps(v)),
+        json_values.map(lambda v: "```json\n" + json.dumps(v)[:-1]),
+    )
+)
 def test_fuzz_parsers_never_raise(reply: str) -> None:
     for parse in (parse_sample, parse_vote, parse_keywords, parse_text):
         result = parse(reply)

@@ -14,8 +14,10 @@ from tests.engine.test_stats import scored_workspace
 
 
 def test_pipeline_module_does_not_import_torch() -> None:
-    code = "import sys, engine.cli.pipeline, engine.stages.score, engine.stages.adapt, engine.stats; " \
-           "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'"
+    code = (
+        "import sys, engine.cli.pipeline, engine.stages.score, engine.stages.adapt, engine.stats; "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -47,7 +49,9 @@ def test_select_and_stats_json(workspace: Workspace, sdrl) -> None:
 def test_bad_input_gives_error_and_fix(workspace: Workspace, sdrl) -> None:
     root = str(workspace.root)
     empty = sdrl("-w", root, "score", "-k", "2")
-    assert empty.returncode == 2 and "No labelled samples" in empty.stderr and "fix:" in empty.stderr
+    assert (
+        empty.returncode == 2 and "No labelled samples" in empty.stderr and "fix:" in empty.stderr
+    )
     add_samples(workspace, [("What is 2 + 2?", "4")])
     bad_k = sdrl("-w", root, "score", "-k", "0")
     assert bad_k.returncode == 2 and "k = 0" in bad_k.stderr and "fix:" in bad_k.stderr
@@ -67,13 +71,20 @@ def test_run_small_pipeline_end_to_end_then_resume(workspace: Workspace, sdrl) -
         assert stage in done.stderr
     stats = json.loads(sdrl("-w", root, "stats", "--json").stdout)
     assert stats["samples"]["scored"] >= 1
-    assert sum(stats["pass_rate"]["before_adaptation"]) >= 1 and len(stats["pass_rate"]["after_adaptation"]) == 10
+    assert (
+        sum(stats["pass_rate"]["before_adaptation"]) >= 1
+        and len(stats["pass_rate"]["after_adaptation"]) == 10
+    )
     assert stats["probe"]["solved"] + stats["probe"]["unsolved"] >= 1
     assert stats["selection"] is not None and stats["selection"]["rule"] == "paper"
     scored_at = workspace.store.query("SELECT sample_id, created_at FROM scores ORDER BY sample_id")
     again = sdrl("-w", root, "run", "-n", "2", "--votes", "1", "-k", "2", "-m", "2")
     assert again.returncode == 0, again.stderr
     assert "scored=0" in again.stderr.replace("\n", "")  # resumed: nothing re-scored
-    assert [tuple(r) for r in workspace.store.query("SELECT sample_id, created_at FROM scores ORDER BY sample_id")] == \
-        [tuple(r) for r in scored_at]
+    assert [
+        tuple(r)
+        for r in workspace.store.query(
+            "SELECT sample_id, created_at FROM scores ORDER BY sample_id"
+        )
+    ] == [tuple(r) for r in scored_at]
     assert workspace.store.scalar("SELECT COUNT(*) FROM selections") == 2

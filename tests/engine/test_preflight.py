@@ -12,17 +12,30 @@ from engine.training.preflight import preflight, wrong_answer, zero_variance_sha
 
 
 def _task(**extra: object) -> TaskDefinition:
-    return TaskDefinition.model_validate({"name": "t", "description": "math", "output_format": "#### N", "answer_type": "numeric", **extra})
+    return TaskDefinition.model_validate(
+        {
+            "name": "t",
+            "description": "math",
+            "output_format": "#### N",
+            "answer_type": "numeric",
+            **extra,
+        }
+    )
 
 
 def _rows(labels: list[str], rate: float = 0.5) -> list[Row]:
-    return [Row(f"Q{i}? Answer:", label, f"Q{i}?", i, "train", "manual", rate, 1.0, 1) for i, label in enumerate(labels)]
+    return [
+        Row(f"Q{i}? Answer:", label, f"Q{i}?", i, "train", "manual", rate, 1.0, 1)
+        for i, label in enumerate(labels)
+    ]
 
 
 def test_zero_variance_share_by_hand() -> None:
     assert zero_variance_share([0.5], 2) == pytest.approx(0.5)  # 0.25 + 0.25
     assert zero_variance_share([0.0, 1.0], 16) == pytest.approx(1.0)
-    assert zero_variance_share([0.5, 0.1], 4) == pytest.approx(((0.5**4 * 2) + (0.1**4 + 0.9**4)) / 2)
+    assert zero_variance_share([0.5, 0.1], 4) == pytest.approx(
+        ((0.5**4 * 2) + (0.1**4 + 0.9**4)) / 2
+    )
     assert zero_variance_share([], 4) == 0.0
 
 
@@ -33,7 +46,9 @@ def test_wrong_answer_is_never_equivalent() -> None:
 
 
 def test_good_data_passes_and_reports_facts() -> None:
-    pre = preflight(_task(), _rows(["12", "0", "1,000", "3.5"], rate=0.25), "unused", need_model=False)
+    pre = preflight(
+        _task(), _rows(["12", "0", "1,000", "3.5"], rate=0.25), "unused", need_model=False
+    )
     assert pre.ok, pre.problems
     assert pre.facts["mode"] in ("CPU", "GPU")
     assert pre.facts["zero_variance_share"] == pytest.approx(0.25**16 + 0.75**16, abs=1e-3)
@@ -47,7 +62,9 @@ def test_empty_training_split_is_an_error() -> None:
 
 
 def test_label_the_checker_cannot_read_is_an_error() -> None:
-    pre = preflight(_task(answer_type="multiple_choice"), _rows(["B", "banana"]), "unused", need_model=False)
+    pre = preflight(
+        _task(answer_type="multiple_choice"), _rows(["B", "banana"]), "unused", need_model=False
+    )
     assert not pre.ok
     assert any("gold answer of 1 sample" in p.title for p in pre.problems)
 

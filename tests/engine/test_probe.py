@@ -31,8 +31,14 @@ def configure(ws: Workspace, **sections: dict[str, Any]) -> None:
     ws.task_file.write_text(tomli_w.dumps(data))
 
 
-def add_samples(ws: Workspace, items: Sequence[tuple[str, str | None]], *, origin: str = "initial",
-                status: str = "labelled", agreement: float = 1.0) -> list[int]:
+def add_samples(
+    ws: Workspace,
+    items: Sequence[tuple[str, str | None]],
+    *,
+    origin: str = "initial",
+    status: str = "labelled",
+    agreement: float = 1.0,
+) -> list[int]:
     """Insert labelled samples straight into the store (no instructor)."""
     revision, _ = ws.current_revision()
     ids = []
@@ -42,8 +48,19 @@ def add_samples(ws: Workspace, items: Sequence[tuple[str, str | None]], *, origi
             cur = conn.execute(
                 "INSERT INTO samples(revision_id, origin, round, slot_key, question, generated_answer, label, agreement, "
                 "status, content_hash, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (revision.id, origin, 0, f"{origin}:{start + i}", question, f"#### {label}", label, agreement, status,
-                 f"h{start + i}", time.time()),
+                (
+                    revision.id,
+                    origin,
+                    0,
+                    f"{origin}:{start + i}",
+                    question,
+                    f"#### {label}",
+                    label,
+                    agreement,
+                    status,
+                    f"h{start + i}",
+                    time.time(),
+                ),
             )
             ids.append(int(cur.lastrowid or 0))
     return ids
@@ -73,13 +90,19 @@ def test_probe_logic_resume_and_unlabelable_label(workspace: Workspace) -> None:
     events = list(iter_probe(ctx, solver=solver))
     finished = events[-1]
     assert isinstance(finished, StageFinished)
-    assert finished.counts["solved"] == 1 and finished.counts["unsolved"] == 1 and finished.counts["failed"] == 1
+    assert (
+        finished.counts["solved"] == 1
+        and finished.counts["unsolved"] == 1
+        and finished.counts["failed"] == 1
+    )
     assert any(isinstance(e, ItemFailed) and e.item_id == ids[2] for e in events)
     rows = {r["sample_id"]: r for r in workspace.store.query("SELECT * FROM probes")}
     assert rows[ids[0]]["correct"] == 1 and rows[ids[0]]["answer"] == "16"
     assert rows[ids[1]]["correct"] == 0
     assert ids[2] not in rows
-    assert workspace.store.scalar("SELECT reason FROM failures WHERE stage='probe'").startswith("label 'blue'")
+    assert workspace.store.scalar("SELECT reason FROM failures WHERE stage='probe'").startswith(
+        "label 'blue'"
+    )
     again = run_blocking(iter_probe(ctx, solver=solver))
     assert again is not None and again.counts["probed"] == 0 and again.counts["already"] == 2
 
@@ -90,8 +113,10 @@ def test_probe_edit_decision_reprobes_with_new_label(workspace: Workspace) -> No
     solver = FakeSolver("#### 16")
     run_blocking(iter_probe(ctx, solver=solver))
     with workspace.store.transaction() as conn:
-        conn.execute("INSERT INTO decisions(sample_id, action, question, answer, created_at) VALUES (?,?,?,?,?)",
-                     (ids[0], "edit", "Edited question?", "17", time.time()))
+        conn.execute(
+            "INSERT INTO decisions(sample_id, action, question, answer, created_at) VALUES (?,?,?,?,?)",
+            (ids[0], "edit", "Edited question?", "17", time.time()),
+        )
     finished = run_blocking(iter_probe(ctx, solver=solver))
     assert finished is not None and finished.counts["probed"] == 1
     assert workspace.store.scalar("SELECT correct FROM probes WHERE sample_id=?", (ids[0],)) == 0
@@ -115,7 +140,10 @@ def test_probe_empty_pool(workspace: Workspace) -> None:
 def test_rejected_samples_are_not_probed(workspace: Workspace) -> None:
     ids = add_samples(workspace, QUESTIONS[:2])
     with workspace.store.transaction() as conn:
-        conn.execute("INSERT INTO decisions(sample_id, action, created_at) VALUES (?,?,?)", (ids[0], "reject", time.time()))
+        conn.execute(
+            "INSERT INTO decisions(sample_id, action, created_at) VALUES (?,?,?)",
+            (ids[0], "reject", time.time()),
+        )
     finished = run_blocking(iter_probe(StageContext.open(workspace), solver=FakeSolver()))
     assert finished is not None and finished.counts["probed"] == 1
     assert [r[0] for r in workspace.store.query("SELECT sample_id FROM probes")] == [ids[1]]

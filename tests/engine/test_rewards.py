@@ -14,7 +14,11 @@ def test_correctness_reads_only_the_completion() -> None:
     reward = correctness_reward(NumericChecker())
     # the prompt shows the format placeholder `#### 42`; it must earn nothing
     prompts = ["Give the answer like this:\n#### 42\nQuestion: 40 + 2?\nAnswer:"] * 3
-    out = reward(["40 + 2 = 42\n#### 42", "I think it is 41.", "#### 1,000"], answer=["42", "42", "1000"], prompts=prompts)
+    out = reward(
+        ["40 + 2 = 42\n#### 42", "I think it is 41.", "#### 1,000"],
+        answer=["42", "42", "1000"],
+        prompts=prompts,
+    )
     assert out == [1.0, 0.0, 1.0]
 
 
@@ -26,7 +30,10 @@ def test_wrong_but_parseable_and_stop_strings() -> None:
 
 def test_conversational_completions() -> None:
     reward = correctness_reward(ChoiceChecker())
-    completions = [[{"role": "assistant", "content": "<answer>B</answer>"}], [{"role": "assistant", "content": "<answer>C</answer>"}]]
+    completions = [
+        [{"role": "assistant", "content": "<answer>B</answer>"}],
+        [{"role": "assistant", "content": "<answer>C</answer>"}],
+    ]
     assert reward(completions, answer=["B", "B"]) == [1.0, 0.0]
 
 

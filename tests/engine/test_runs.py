@@ -27,8 +27,15 @@ def _insert_run(ws, run_id: str, status: str, pid: int | None) -> None:
 def test_overrides_parse_and_validate() -> None:
     from engine.cli.train import parse_overrides
 
-    overrides = parse_overrides(("max_steps=5", "learning_rate=1e-4", "target_modules=['q_proj']", "use_vllm=true"))
-    assert overrides == {"max_steps": 5, "learning_rate": 1e-4, "target_modules": ["q_proj"], "use_vllm": True}
+    overrides = parse_overrides(
+        ("max_steps=5", "learning_rate=1e-4", "target_modules=['q_proj']", "use_vllm=true")
+    )
+    assert overrides == {
+        "max_steps": 5,
+        "learning_rate": 1e-4,
+        "target_modules": ["q_proj"],
+        "use_vllm": True,
+    }
     assert training_settings(TrainingSettings(), overrides).max_steps == 5
     with pytest.raises(ConfigError, match="group_size"):
         training_settings(TrainingSettings(), {"group_size": 1})
@@ -39,13 +46,37 @@ def test_overrides_parse_and_validate() -> None:
 def test_configs_are_built_from_ours(tmp_path) -> None:
     from engine.training.configs import build_configs, planned_steps
 
-    settings = TrainingSettings(lora_rank=8, lora_alpha=16, kl_coef=0.02, learning_rate=3e-5, group_size=6,
-                                prompts_per_step=3, max_completion_tokens=64, temperature=0.9, checkpoint_every=7)
+    settings = TrainingSettings(
+        lora_rank=8,
+        lora_alpha=16,
+        kl_coef=0.02,
+        learning_rate=3e-5,
+        group_size=6,
+        prompts_per_step=3,
+        max_completion_tokens=64,
+        temperature=0.9,
+        checkpoint_every=7,
+    )
     grpo, lora = build_configs(settings, tmp_path, gpu=False)
-    assert (grpo.beta, grpo.learning_rate, grpo.num_generations, grpo.max_completion_length) == (0.02, 3e-5, 6, 64)
+    assert (grpo.beta, grpo.learning_rate, grpo.num_generations, grpo.max_completion_length) == (
+        0.02,
+        3e-5,
+        6,
+        64,
+    )
     assert grpo.per_device_train_batch_size * grpo.gradient_accumulation_steps == 6 * 3
-    assert (grpo.use_cpu, grpo.bf16, grpo.gradient_checkpointing, grpo.save_steps, grpo.temperature) == (True, False, False, 7, 0.9)
-    assert lora.r == 8 and lora.lora_alpha == 16 and set(lora.target_modules) == set(settings.target_modules)
+    assert (
+        grpo.use_cpu,
+        grpo.bf16,
+        grpo.gradient_checkpointing,
+        grpo.save_steps,
+        grpo.temperature,
+    ) == (True, False, False, 7, 0.9)
+    assert (
+        lora.r == 8
+        and lora.lora_alpha == 16
+        and set(lora.target_modules) == set(settings.target_modules)
+    )
     assert planned_steps(settings, 10) == 5 * 4  # 5 epochs x ceil(10 / 3)
     assert planned_steps(TrainingSettings(max_steps=9), 10) == 9
 

@@ -23,7 +23,11 @@ def test_score_logic_with_edit_and_k_change(workspace: Workspace) -> None:
     ids = add_samples(workspace, QUESTIONS[:2])
     ctx = StageContext.open(workspace)
     finished = run_blocking(iter_score(ctx, 3, solver=FakeSolver("#### 16")))
-    assert finished is not None and finished.counts["scored"] == 2 and finished.counts["histogram"][9] == 1
+    assert (
+        finished is not None
+        and finished.counts["scored"] == 2
+        and finished.counts["histogram"][9] == 1
+    )
     rates = {r[0]: r[1] for r in workspace.store.query("SELECT sample_id, pass_rate FROM scores")}
     assert rates == {ids[0]: 1.0, ids[1]: 0.0}
     assert workspace.store.scalar("SELECT COUNT(*) FROM rollouts") == 6
@@ -33,7 +37,9 @@ def test_score_logic_with_edit_and_k_change(workspace: Workspace) -> None:
     # ... but a new k re-scores (old rollouts replaced, not mixed in)
     run_blocking(iter_score(ctx, 2, solver=FakeSolver("#### 8")))
     assert workspace.store.scalar("SELECT COUNT(*) FROM rollouts") == 4
-    assert workspace.store.scalar("SELECT pass_rate FROM scores WHERE sample_id=?", (ids[1],)) == 1.0
+    assert (
+        workspace.store.scalar("SELECT pass_rate FROM scores WHERE sample_id=?", (ids[1],)) == 1.0
+    )
 
 
 def test_score_rejects_bad_k(workspace: Workspace) -> None:
@@ -46,19 +52,25 @@ def test_score_rejects_bad_k(workspace: Workspace) -> None:
 
 @pytest.mark.slow
 def test_probe_and_score_with_the_real_base_model(workspace: Workspace) -> None:
-    configure(workspace, scoring={"max_tokens": 24, "batch_size": 2}, difficulty={"probe_max_tokens": 24})
+    configure(
+        workspace, scoring={"max_tokens": 24, "batch_size": 2}, difficulty={"probe_max_tokens": 24}
+    )
     ids = add_samples(workspace, QUESTIONS[:2])
     ctx = StageContext.open(workspace)
     probed = run_blocking(iter_probe(ctx))
     assert probed is not None and probed.counts["probed"] == 2
     probes = workspace.store.query("SELECT * FROM probes ORDER BY sample_id")
-    assert [p["sample_id"] for p in probes] == ids and all(p["model"] == "gemma3-270m" for p in probes)
+    assert [p["sample_id"] for p in probes] == ids and all(
+        p["model"] == "gemma3-270m" for p in probes
+    )
     assert any(p["text"].strip() for p in probes)  # the real model says something
     assert all("Question:" not in p["text"] for p in probes)  # stopped at the next question
     scored = run_blocking(iter_score(ctx, 4))
     assert scored is not None and scored.counts["scored"] == 2 and scored.counts["rollouts"] == 8
     for sid in ids:
-        rollouts = workspace.store.query("SELECT * FROM rollouts WHERE sample_id=? ORDER BY idx", (sid,))
+        rollouts = workspace.store.query(
+            "SELECT * FROM rollouts WHERE sample_id=? ORDER BY idx", (sid,)
+        )
         assert [r["idx"] for r in rollouts] == [0, 1, 2, 3]
         score = workspace.store.query("SELECT * FROM scores WHERE sample_id=?", (sid,))[0]
         assert score["k"] == 4 and score["passed"] == sum(r["correct"] for r in rollouts)
@@ -85,13 +97,17 @@ def test_sigkill_during_score_then_rerun_resumes(workspace: Workspace) -> None:
     first = {r[0]: r[1] for r in db.execute("SELECT sample_id, created_at FROM scores")}
     assert 2 <= len(first) < 6
     # a sample is scored or not: every scored sample has exactly k rollouts, no orphan rollouts
-    orphans = db.execute("SELECT COUNT(*) FROM rollouts WHERE sample_id NOT IN (SELECT sample_id FROM scores)").fetchone()[0]
+    orphans = db.execute(
+        "SELECT COUNT(*) FROM rollouts WHERE sample_id NOT IN (SELECT sample_id FROM scores)"
+    ).fetchone()[0]
     assert orphans == 0
     assert db.execute("SELECT COUNT(*) FROM rollouts").fetchone()[0] == 2 * len(first)
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     after = {r[0]: r[1] for r in db.execute("SELECT sample_id, created_at FROM scores")}
     assert len(after) == 6
-    assert all(after[sid] == created for sid, created in first.items())  # finished samples were not re-scored
+    assert all(
+        after[sid] == created for sid, created in first.items()
+    )  # finished samples were not re-scored
     assert db.execute("SELECT COUNT(*) FROM rollouts").fetchone()[0] == 12
     db.close()

@@ -36,7 +36,11 @@ def test_pass_rate() -> None:
 
 def test_paper_rule_keeps_zero_to_one_exclusive_hardest_first() -> None:
     chosen = select(POOL, rule="paper", m=3)
-    assert ids(chosen.train) == [5, 2, 3]  # 0.125, 0.25, 0.5; never p=0 (1), p=1 (4) or unscored (7)
+    assert ids(chosen.train) == [
+        5,
+        2,
+        3,
+    ]  # 0.125, 0.25, 0.5; never p=0 (1), p=1 (4) or unscored (7)
     assert chosen.val == ()
     assert ids(select(POOL, rule="paper", m=10).train) == [5, 2, 3, 6]
 
@@ -113,8 +117,14 @@ def test_histogram_and_spread() -> None:
     assert spread([])["mean"] is None
 
 
-@given(st.lists(st.tuples(st.integers(0, 8), st.sampled_from([None, "accept", "pin", "reject"])), max_size=40),
-       st.integers(1, 30), st.sampled_from(["paper", "band", "easy", "hard", "all"]))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 8), st.sampled_from([None, "accept", "pin", "reject"])),
+        max_size=40,
+    ),
+    st.integers(1, 30),
+    st.sampled_from(["paper", "band", "easy", "hard", "all"]),
+)
 def test_selection_invariants(items, m, rule) -> None:
     pool = [Candidate(i, passed / 8, decision) for i, (passed, decision) in enumerate(items)]
     chosen = select(pool, rule=rule, m=m, band=(0.25, 0.75), validation_share=0.2, seed=1)
@@ -128,4 +138,8 @@ def test_selection_invariants(items, m, rule) -> None:
     if rule != "all":
         assert len(train) <= max(m, len(forced))
     if rule == "paper":
-        assert all(0 < (c.pass_rate or 0) < 1 for c in chosen.train + chosen.val if c.sample_id not in forced)
+        assert all(
+            0 < (c.pass_rate or 0) < 1
+            for c in chosen.train + chosen.val
+            if c.sample_id not in forced
+        )

@@ -12,8 +12,10 @@ from engine.config import TaskDefinition
 from engine.errors import BackendError, ConfigError, ModelError
 from engine.workspace import Workspace
 
-PROMPT_QUESTIONS = ["Tom has 5 apples and buys 3 more. How many apples does he have now?",
-                    "A bus ticket costs $2. How much do 4 tickets cost?"]
+PROMPT_QUESTIONS = [
+    "Tom has 5 apples and buys 3 more. How many apples does he have now?",
+    "A bus ticket costs $2. How much do 4 tickets cost?",
+]
 
 
 def test_cut_at_stop() -> None:
@@ -32,7 +34,9 @@ def test_solve_prompts_plain_and_chat_without_template(workspace: Workspace) -> 
     class NoChat:
         name = "x"
 
-    chat_task = task.model_copy(update={"models": task.models.model_copy(update={"prompt_format": "chat"})})
+    chat_task = task.model_copy(
+        update={"models": task.models.model_copy(update={"prompt_format": "chat"})}
+    )
     with pytest.raises(BackendError, match="chat"):
         solve_prompts(chat_task, ["q"], NoChat())  # type: ignore[arg-type]
 
@@ -61,16 +65,25 @@ def test_gguf_tokenizer_matches_llamacpp(gemma_task: TaskDefinition) -> None:
     tokenizer = load_tokenizer(ref)
     vocab = Llama(str(ref.path), n_ctx=64, vocab_only=True, verbose=False)
     try:
-        for text in ["math.\n\nQuestion: A baker\nAnswer: 12", "Hello  world\t\ttab   x\n\n\nq", "Ünïcödé 日本語 😀",
-                     "  leading spaces, $12,345.67", *PROMPT_QUESTIONS]:
-            assert tokenizer(text).input_ids == vocab.tokenize(text.encode(), add_bos=True, special=True), text
+        for text in [
+            "math.\n\nQuestion: A baker\nAnswer: 12",
+            "Hello  world\t\ttab   x\n\n\nq",
+            "Ünïcödé 日本語 😀",
+            "  leading spaces, $12,345.67",
+            *PROMPT_QUESTIONS,
+        ]:
+            assert tokenizer(text).input_ids == vocab.tokenize(
+                text.encode(), add_bos=True, special=True
+            ), text
             assert tokenizer.decode(tokenizer(text).input_ids, skip_special_tokens=True) == text
     finally:
         vocab.close()
 
 
 @pytest.mark.slow
-def test_transformers_solver_batches_and_loads_a_lora_adapter(gemma_task: TaskDefinition, tmp_path: Path) -> None:
+def test_transformers_solver_batches_and_loads_a_lora_adapter(
+    gemma_task: TaskDefinition, tmp_path: Path
+) -> None:
     from peft import LoraConfig, PeftModel, get_peft_model
 
     solver = get_solver(gemma_task)
@@ -81,7 +94,9 @@ def test_transformers_solver_batches_and_loads_a_lora_adapter(gemma_task: TaskDe
     assert all(not g[0].startswith("Question") and "\nQuestion:" not in g[0] for g in greedy)
     sampled = solver.generate(prompts, n=3, temperature=1.0, top_p=0.95, max_tokens=6, seed=1)
     assert [len(s) for s in sampled] == [3, 3]
-    assert solver.generate(prompts, n=3, temperature=1.0, top_p=0.95, max_tokens=6, seed=1) == sampled  # seeded
+    assert (
+        solver.generate(prompts, n=3, temperature=1.0, top_p=0.95, max_tokens=6, seed=1) == sampled
+    )  # seeded
 
     # a freshly initialised LoRA adapter (B = 0) changes nothing: same greedy answers through PEFT
     lora = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
@@ -98,10 +113,18 @@ def test_transformers_solver_batches_and_loads_a_lora_adapter(gemma_task: TaskDe
 
 @pytest.mark.slow
 def test_llamacpp_solver(gemma_task: TaskDefinition, tmp_path: Path) -> None:
-    task = gemma_task.model_copy(update={"models": gemma_task.models.model_copy(update={"solver_backend": "llamacpp"})})
+    task = gemma_task.model_copy(
+        update={"models": gemma_task.models.model_copy(update={"solver_backend": "llamacpp"})}
+    )
     solver = get_solver(task)
     try:
-        out = solver.generate(solve_prompts(task, PROMPT_QUESTIONS[:1], solver), n=2, temperature=0.7, max_tokens=8, seed=3)
+        out = solver.generate(
+            solve_prompts(task, PROMPT_QUESTIONS[:1], solver),
+            n=2,
+            temperature=0.7,
+            max_tokens=8,
+            seed=3,
+        )
         assert len(out) == 1 and len(out[0]) == 2
         assert all("\nQuestion:" not in t for t in out[0])
     finally:
@@ -114,10 +137,18 @@ def test_llamacpp_solver(gemma_task: TaskDefinition, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_vllm_solver_k_samples_in_one_call(gemma_task: TaskDefinition) -> None:
     pytest.importorskip("vllm")
-    task = gemma_task.model_copy(update={"models": gemma_task.models.model_copy(update={"solver_backend": "vllm"})})
+    task = gemma_task.model_copy(
+        update={"models": gemma_task.models.model_copy(update={"solver_backend": "vllm"})}
+    )
     solver = get_solver(task)
     try:
-        out = solver.generate(solve_prompts(task, PROMPT_QUESTIONS, solver), n=4, temperature=0.7, max_tokens=16, seed=0)
+        out = solver.generate(
+            solve_prompts(task, PROMPT_QUESTIONS, solver),
+            n=4,
+            temperature=0.7,
+            max_tokens=16,
+            seed=0,
+        )
         assert [len(o) for o in out] == [4, 4]
         assert all("\nQuestion:" not in t for o in out for t in o)
     finally:

@@ -17,7 +17,18 @@ def test_new_database_is_migrated_and_in_wal_mode(tmp_path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert store.scalar("PRAGMA journal_mode") == "wal"
     tables = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"revisions", "samples", "votes", "probes", "rollouts", "scores", "selections", "decisions", "runs", "run_metrics"} <= tables
+    assert {
+        "revisions",
+        "samples",
+        "votes",
+        "probes",
+        "rollouts",
+        "scores",
+        "selections",
+        "decisions",
+        "runs",
+        "run_metrics",
+    } <= tables
     store.close()
 
 

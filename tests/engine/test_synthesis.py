@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.events import ItemDone, StageFinished, Token, Warning
+from engine.events import ItemDone, StageFinished, StageWarning, Token
 from engine.stages import StageContext, run_blocking
 from engine.stages.generate import iter_generate, iter_generate_samples, iter_prepare
 from engine.stages.preview import iter_preview, keep_preview
@@ -28,13 +28,24 @@ def test_generate_chain_stores_labelled_samples_with_passages(workspace, monkeyp
     rows = workspace.store.query("SELECT * FROM samples ORDER BY id")
     assert [r["slot_key"] for r in rows] == [f"initial:{i}" for i in range(4)]
     assert all(r["passage_id"] is not None and r["status"] == "labelled" for r in rows)
-    assert rows[0]["label"] == "5" and rows[0]["agreement"] == pytest.approx(1.0)  # own 5, votes 5, 5
-    assert rows[2]["label"] == "5" and rows[2]["agreement"] == pytest.approx(2 / 3)  # own 7 loses to 5, 5
+    assert rows[0]["label"] == "5" and rows[0]["agreement"] == pytest.approx(
+        1.0
+    )  # own 5, votes 5, 5
+    assert rows[2]["label"] == "5" and rows[2]["agreement"] == pytest.approx(
+        2 / 3
+    )  # own 7 loses to 5, 5
     assert workspace.store.scalar("SELECT COUNT(*) FROM votes") == 12
-    assert json.loads(workspace.store.get_artifact(ctx.revision.id, "keywords", "keywords"))["terms"] == ["bus", "fares", "market"]
-    order = json.loads(workspace.store.get_artifact(ctx.revision.id, "retrieval", "order"))["passages"]
+    assert json.loads(workspace.store.get_artifact(ctx.revision.id, "keywords", "keywords"))[
+        "terms"
+    ] == ["bus", "fares", "market"]
+    order = json.loads(workspace.store.get_artifact(ctx.revision.id, "retrieval", "order"))[
+        "passages"
+    ]
     assert rows[0]["passage_id"] == order[0] and len(set(order)) == len(order)
-    assert workspace.store.get_artifact(ctx.revision.id, "pattern", "pattern") == "two steps, numeric answer"
+    assert (
+        workspace.store.get_artifact(ctx.revision.id, "pattern", "pattern")
+        == "two steps, numeric answer"
+    )
     passage = workspace.store.scalar("SELECT text FROM passages WHERE id=?", (order[0],))
     first_prompt = next(m for m in fake.prompts if "Passage:" in m[-1]["content"])
     assert passage[:200] in first_prompt[-1]["content"]
@@ -86,7 +97,9 @@ def test_a_slot_gives_up_after_three_attempts(workspace, monkeypatch) -> None:
     assert counts["generate"] == {"generated": 0, "parse_failures": 6, "gave_up": 2, "existing": 0}
     calls = sum(1 for k, _ in fake.calls if k == "generate")
     run_blocking(iter_generate(StageContext.open(workspace), n=2, votes=1))
-    assert sum(1 for k, _ in fake.calls if k == "generate") == calls  # not retried forever across runs
+    assert (
+        sum(1 for k, _ in fake.calls if k == "generate") == calls
+    )  # not retried forever across runs
 
 
 def test_empty_corpus_warns_and_generates_ungrounded(workspace, monkeypatch) -> None:
@@ -94,7 +107,7 @@ def test_empty_corpus_warns_and_generates_ungrounded(workspace, monkeypatch) -> 
         f.unlink()
     use_instructor(monkeypatch, ScriptedInstructor())
     events = list(iter_generate(StageContext.open(workspace), n=1, votes=0))
-    assert any(isinstance(e, Warning) and "corpus is empty" in e.message for e in events)
+    assert any(isinstance(e, StageWarning) and "corpus is empty" in e.message for e in events)
     row = workspace.store.query("SELECT passage_id, status, label FROM samples")[0]
     assert row["passage_id"] is None and row["status"] == "labelled" and row["label"] == "5"
 
@@ -111,8 +124,14 @@ def test_preview_streams_and_keeps_only_on_request(workspace, monkeypatch) -> No
     assert workspace.store.scalar("SELECT COUNT(*) FROM samples") == 0
     first = keep_preview(ctx, done[0].detail)
     assert keep_preview(ctx, done[0].detail) == first  # idempotent
-    row = workspace.store.query("SELECT origin, slot_key, status FROM samples WHERE id=?", (first,))[0]
-    assert row["origin"] == "manual" and row["slot_key"].startswith("preview:") and row["status"] == "pending"
+    row = workspace.store.query(
+        "SELECT origin, slot_key, status FROM samples WHERE id=?", (first,)
+    )[0]
+    assert (
+        row["origin"] == "manual"
+        and row["slot_key"].startswith("preview:")
+        and row["status"] == "pending"
+    )
 
 
 def test_an_instructor_error_fails_the_item_not_the_stage(workspace, monkeypatch) -> None:
@@ -124,5 +143,7 @@ def test_an_instructor_error_fails_the_item_not_the_stage(workspace, monkeypatch
     use_instructor(monkeypatch, ScriptedInstructor(generate=boom))
     counts = _finished(iter_generate(StageContext.open(workspace), n=2, votes=1))
     assert counts["generate"]["generated"] == 2 and counts["generate"]["parse_failures"] == 1
-    failure = workspace.store.query("SELECT item_key, reason, raw FROM failures WHERE stage='generate'")[0]
+    failure = workspace.store.query(
+        "SELECT item_key, reason, raw FROM failures WHERE stage='generate'"
+    )[0]
     assert failure["reason"] == "instructor_error" and "context window" in failure["raw"]

@@ -10,12 +10,18 @@ import pytest
 @pytest.mark.slow
 def test_preview_keep_label_and_show(workspace, sdrl) -> None:
     root = workspace.root
-    workspace.task_file.write_text(workspace.task_file.read_text().replace("max_tokens = 256\nvote_max_tokens = 256", "max_tokens = 160\nvote_max_tokens = 96"))
+    workspace.task_file.write_text(
+        workspace.task_file.read_text().replace(
+            "max_tokens = 256\nvote_max_tokens = 256", "max_tokens = 160\nvote_max_tokens = 96"
+        )
+    )
     preview = sdrl("preview", "-n", "1", "--seed", "3", "--keep", cwd=root)
     assert preview.returncode == 0, preview.stderr
     assert '{"input"' in preview.stdout.replace(" ", "") or "unparseable" in preview.stdout
     listed = json.loads(sdrl("samples", "list", "--json", cwd=root).stdout)
-    if "kept 1" not in preview.stdout:  # the tiny model's reply did not parse: shown, counted, nothing stored
+    if (
+        "kept 1" not in preview.stdout
+    ):  # the tiny model's reply did not parse: shown, counted, nothing stored
         assert listed == []
         return
     assert len(listed) == 1 and listed[0]["origin"] == "manual" and listed[0]["status"] == "pending"

@@ -72,17 +72,32 @@ def test_train_kill_resume_and_metrics(tmp_path) -> None:
         _kill(get_run(ws.store, run_id, refresh=False))
 
     metrics = run_metrics(ws.store, run_id)
-    for name in ("reward_mean", "reward_std", "reward/correctness", "kl", "loss", "completion_length",
-                 "zero_std_share", "learning_rate", "step_time", "tokens_per_s"):
+    for name in (
+        "reward_mean",
+        "reward_std",
+        "reward/correctness",
+        "kl",
+        "loss",
+        "completion_length",
+        "zero_std_share",
+        "learning_rate",
+        "step_time",
+        "tokens_per_s",
+    ):
         assert [s for s, _ in metrics[name]] == [1, 2, 3, 4], name  # continuous across the kill
     assert any(v > 0 for _, v in metrics["reward_std"])  # rewards varied, so there was signal
     assert _lora_b_norm(info.adapter) > 0  # LoRA B starts at zero: non-zero means the weights moved
-    assert json.loads((info.folder / "config.json").read_text())["task"]["training"]["max_steps"] == 4
+    assert (
+        json.loads((info.folder / "config.json").read_text())["task"]["training"]["max_steps"] == 4
+    )
 
     events = list(follow(ws, run_id))  # the run is over: follow replays its log and returns
     started = [e for e in events if isinstance(e, StageStarted)]
     assert started[0].detail["resumed_from"] is None
-    assert started[1].detail["resumed_from"] in ("checkpoint-2", "checkpoint-3")  # the newest complete one at the kill
+    assert started[1].detail["resumed_from"] in (
+        "checkpoint-2",
+        "checkpoint-3",
+    )  # the newest complete one at the kill
     assert {e.name for e in events if isinstance(e, Metric)} >= {"reward_mean", "kl"}
     assert any(isinstance(e, ItemDone) and e.detail.get("kind") == "sample" for e in events)
     assert (info.folder / "samples.jsonl").is_file()
@@ -99,7 +114,9 @@ def test_stop_then_resume_keeps_step_numbers(tmp_path) -> None:
         info = stop_run(ws, run_id, wait=TIMEOUT)
         assert info.status == "stopped", info.message
         stopped_at = info.step
-        assert (info.folder / "checkpoints" / f"checkpoint-{stopped_at}").is_dir()  # saved at the stop
+        assert (
+            info.folder / "checkpoints" / f"checkpoint-{stopped_at}"
+        ).is_dir()  # saved at the stop
         resume_run(ws, run_id)
         info = _wait(ws, run_id, lambda i: i.status not in ("queued", "running"))
         assert info.status == "finished" and info.step == 3
@@ -138,7 +155,11 @@ def test_gpu_configs_use_bf16_and_vllm(tmp_path) -> None:
 
     grpo, _ = build_configs(TrainingSettings(use_vllm=True), tmp_path, gpu=True)
     assert grpo.bf16 and not grpo.use_cpu and grpo.use_vllm and grpo.vllm_mode == "colocate"
-    server, _ = build_configs(TrainingSettings(use_vllm=True, vllm_mode="server", vllm_server_port=8123), tmp_path, gpu=True)
+    server, _ = build_configs(
+        TrainingSettings(use_vllm=True, vllm_mode="server", vllm_server_port=8123),
+        tmp_path,
+        gpu=True,
+    )
     assert server.vllm_mode == "server" and server.vllm_server_port == 8123
 
 

@@ -24,7 +24,9 @@ def _imported_modules(source: Path) -> set[str]:
 
 def test_engine_source_never_imports_textual_or_studio() -> None:
     offenders = {
-        str(path.relative_to(REPO)): sorted(_imported_modules(path) & {"textual", "studio", "textual_plotext"})
+        str(path.relative_to(REPO)): sorted(
+            _imported_modules(path) & {"textual", "studio", "textual_plotext"}
+        )
         for path in (REPO / "engine").rglob("*.py")
     }
     offenders = {k: v for k, v in offenders.items() if v}
@@ -34,7 +36,10 @@ def test_engine_source_never_imports_textual_or_studio() -> None:
 def _loaded_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True, cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
     ).stdout.split()
     return {name.split(".")[0] for name in out}
 

@@ -1,0 +1,25 @@
+"""What a training run's folder holds: its config snapshot and its checkpoints."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest complete checkpoint (one whose trainer state was written), or None."""
+    folder = run_dir / "checkpoints"
+    found = [
+        (int(m.group(1)), p)
+        for p in folder.glob("checkpoint-*")
+        if (m := CHECKPOINT.match(p.name)) and (p / "trainer_state.json").is_file()
+    ]
+    return max(found)[1] if found else None
+
+
+def run_folder_intact(run_dir: Path) -> bool:
+    """The run folder still holds its config snapshot. Checking the folder alone is not enough: a
+    checkpoint save right after the folder was deleted makes it again (empty but for the checkpoint)."""
+    return (run_dir / "config.json").is_file()
