@@ -20,7 +20,14 @@ def workspace_from(ctx: click.Context, *, writable: bool = True) -> Workspace:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    """JSON on stdout; control characters JSON may leave raw (DEL, C1, bidi) are escaped too."""
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False).translate(_JSON_ESCAPES))
+
+
+# json.dumps escapes C0 controls itself; these it leaves raw, and a terminal would act on them.
+_JSON_ESCAPES = {
+    c: f"\\u{c:04x}" for c in [*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
 
 
 class StopFlag:
