@@ -176,17 +176,6 @@ def parse_text(text: Any, field: str = "pattern") -> str | ParseFailure:
 # crashes (segfault) for long limits. Runaway replies are cut by max_tokens and counted instead.
 
 
-def sample_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "input": {"type": "string", "minLength": 10},
-            "output": {"type": "string", "minLength": 1},
-        },
-        "required": ["input", "output"],
-    }
-
-
 KEYWORDS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from engine.backends.base import Instructor
@@ -34,27 +35,44 @@ def get_instructor(task: TaskDefinition) -> Instructor:
         return instructor
 
 
-def _create(task: TaskDefinition) -> Instructor:
-    settings = task.models
-    if settings.instructor_backend == "openai":
-        from engine.backends.openai_instructor import OpenAIInstructor
+def _openai(task: TaskDefinition) -> Instructor:
+    from engine.backends.openai_instructor import OpenAIInstructor
 
-        return OpenAIInstructor.from_settings(settings)
+    return OpenAIInstructor.from_settings(task.models)
+
+
+def _llamacpp(task: TaskDefinition) -> Instructor:
+    from engine.backends.llamacpp_instructor import LlamaCppInstructor
     from engine.models import resolve_model
 
-    ref = resolve_model(settings.instructor)
-    if settings.instructor_backend == "llamacpp":
-        from engine.backends.llamacpp_instructor import LlamaCppInstructor
+    settings = task.models
+    return LlamaCppInstructor(resolve_model(settings.instructor), settings.n_ctx, settings.threads)
 
-        return LlamaCppInstructor(ref, settings.n_ctx, settings.threads)
-    if settings.instructor_backend == "vllm":
-        from engine.backends.vllm_instructor import VllmInstructor
 
-        return VllmInstructor(ref, settings.n_ctx)
-    raise ConfigError(
-        f"unknown instructor backend {settings.instructor_backend!r}",
-        "use llamacpp, openai or vllm",
-    )
+def _vllm(task: TaskDefinition) -> Instructor:
+    from engine.backends.vllm_instructor import VllmInstructor
+    from engine.models import resolve_model
+
+    settings = task.models
+    return VllmInstructor(resolve_model(settings.instructor), settings.n_ctx)
+
+
+INSTRUCTOR_BACKENDS: dict[str, Callable[[TaskDefinition], Instructor]] = {
+    "llamacpp": _llamacpp,
+    "openai": _openai,
+    "vllm": _vllm,
+}
+"""Backend name -> factory. Adding a backend is one entry here (and its module)."""
+
+
+def _create(task: TaskDefinition) -> Instructor:
+    name = task.models.instructor_backend
+    factory = INSTRUCTOR_BACKENDS.get(name)
+    if factory is None:
+        raise ConfigError(
+            f"unknown instructor backend {name!r}", f"use one of {', '.join(INSTRUCTOR_BACKENDS)}"
+        )
+    return factory(task)
 
 
 def clear_cache() -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.backends.base import Solver
 from engine.config import TaskDefinition
 from engine.errors import BackendError, ConfigError
 from engine.prompting import solve_messages, solve_prompt
+
+if TYPE_CHECKING:
+    from engine.models import ModelRef
 
 PLAIN_STOP = ("\nQuestion:",)
 """A base model prompted by plain completion goes on to write the next "Question:"; that ends its answer."""
@@ -19,41 +22,67 @@ _SHARED: dict[tuple[Any, ...], Solver] = {}
 _LOCK = threading.Lock()
 
 
+def _transformers(
+    ref: ModelRef, task: TaskDefinition, adapter: Path | None, stop: tuple[str, ...]
+) -> Solver:
+    from engine.backends.hf_solver import HFSolver
+
+    return HFSolver(ref, adapter=adapter, stop=stop, threads=task.models.threads)
+
+
+def _vllm(
+    ref: ModelRef, task: TaskDefinition, adapter: Path | None, stop: tuple[str, ...]
+) -> Solver:
+    from engine.backends.vllm_solver import VllmSolver
+
+    return VllmSolver(
+        ref,
+        adapter=adapter,
+        stop=stop,
+        n_ctx=task.models.n_ctx,
+        max_lora_rank=max(16, task.training.lora_rank),
+    )
+
+
+def _llamacpp(
+    ref: ModelRef, task: TaskDefinition, adapter: Path | None, stop: tuple[str, ...]
+) -> Solver:
+    from engine.backends.llamacpp_solver import LlamaCppSolver
+
+    settings = task.models
+    return LlamaCppSolver(
+        ref, adapter=adapter, stop=stop, n_ctx=settings.n_ctx, threads=settings.threads
+    )
+
+
+SOLVER_BACKENDS: dict[
+    str, Callable[[ModelRef, TaskDefinition, Path | None, tuple[str, ...]], Solver]
+] = {
+    "transformers": _transformers,
+    "vllm": _vllm,
+    "llamacpp": _llamacpp,
+}
+"""Backend name -> factory. Adding a backend is one entry here (and its module)."""
+
+
 def get_solver(task: TaskDefinition, adapter: Path | None = None) -> Solver:
     """A new solver for `task.models.base` on `task.models.solver_backend`, with a PEFT LoRA adapter on top if given."""
     from engine.models import resolve_model
 
     settings = task.models
-    ref = resolve_model(settings.base)
-    stop = PLAIN_STOP if settings.prompt_format == "plain" else ()
+    factory = SOLVER_BACKENDS.get(settings.solver_backend)
+    if factory is None:
+        raise ConfigError(
+            f"unknown solver backend {settings.solver_backend!r}",
+            f"use one of {', '.join(SOLVER_BACKENDS)}",
+        )
     if adapter is not None and not Path(adapter).exists():
         raise ConfigError(
             f"adapter {adapter} does not exist",
             "pass the adapter folder of a finished training run",
         )
-    if settings.solver_backend == "transformers":
-        from engine.backends.hf_solver import HFSolver
-
-        return HFSolver(ref, adapter=adapter, stop=stop, threads=settings.threads)
-    if settings.solver_backend == "vllm":
-        from engine.backends.vllm_solver import VllmSolver
-
-        return VllmSolver(
-            ref,
-            adapter=adapter,
-            stop=stop,
-            n_ctx=settings.n_ctx,
-            max_lora_rank=max(16, task.training.lora_rank),
-        )
-    if settings.solver_backend == "llamacpp":
-        from engine.backends.llamacpp_solver import LlamaCppSolver
-
-        return LlamaCppSolver(
-            ref, adapter=adapter, stop=stop, n_ctx=settings.n_ctx, threads=settings.threads
-        )
-    raise ConfigError(
-        f"unknown solver backend {settings.solver_backend!r}", "use transformers, vllm or llamacpp"
-    )
+    stop = PLAIN_STOP if settings.prompt_format == "plain" else ()
+    return factory(resolve_model(settings.base), task, adapter, stop)
 
 
 def shared_solver(task: TaskDefinition) -> Solver:
@@ -70,13 +99,6 @@ def shared_solver(task: TaskDefinition) -> Solver:
         if key not in _SHARED:
             _SHARED[key] = get_solver(task)
         return _SHARED[key]
-
-
-def clear_shared() -> None:
-    with _LOCK:
-        for solver in _SHARED.values():
-            solver.close()
-        _SHARED.clear()
 
 
 def solve_prompts(task: TaskDefinition, questions: Sequence[str], solver: Solver) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from engine.config import TaskDefinition
-from engine.events import Event, EventLog, StageFinished
+from engine.events import Event, StageFinished
 from engine.store import Revision, Store
 from engine.workspace import Workspace
 
@@ -25,8 +25,6 @@ class StageContext:
     revision: Revision
     task: TaskDefinition
     should_stop: Callable[[], bool] = field(default=_never)
-    log: EventLog | None = None
-    """When set, every event the stage yields is also appended here (for followers in other processes)."""
 
     @property
     def store(self) -> Store:

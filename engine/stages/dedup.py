@@ -14,7 +14,6 @@ from engine.stages.synthesis_common import question_hash, record_failure
 
 SHINGLE = 3
 _WORD = re.compile(r"[^\W_]+")
-LIVE = ("pending", "labelled")
 
 
 def words(text: str) -> list[str]:

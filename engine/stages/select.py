@@ -10,7 +10,7 @@ from typing import Any
 from engine.errors import StageError
 from engine.events import Event, Metric, StageFinished, StageStarted, StageWarning
 from engine.selection import RULES, Candidate, check_band, select
-from engine.stages import StageContext, run_blocking
+from engine.stages import StageContext
 from engine.stages.probe import require_pool
 
 STAGE = "select"
@@ -109,12 +109,3 @@ def iter_select(
             "pool": len(candidates),
         },
     )
-
-
-def select_samples(
-    ctx: StageContext,
-    rule: str | None = None,
-    m: int | None = None,
-    band: Sequence[float] | None = None,
-) -> StageFinished | None:
-    return run_blocking(iter_select(ctx, rule, m, band))
