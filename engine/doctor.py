@@ -83,6 +83,23 @@ def _disk(path: Path) -> str:
     return f"{free:.0f} GiB free at {path}"
 
 
+def _corpus_index(root: Path) -> str:
+    from engine.corpus.index import PassageIndex
+    from engine.workspace import open_workspace
+
+    workspace = open_workspace(root)
+    try:
+        report = PassageIndex(workspace.index_dir, workspace.store).check(repair=True)
+    finally:
+        workspace.close()
+    if report.in_step:
+        return f"{report.store_passages} passages, all indexed"
+    return (
+        f"repaired: the index held {max(report.indexed_passages, 0)} of "
+        f"{report.store_passages} passages; rebuilt from the workspace database"
+    )
+
+
 def run_checks(workspace_root: Path | None = None) -> Iterator[Check]:
     yield _timed(
         "llama.cpp", _llama_cpp, "pip install llama-cpp-python (compiles from source, ~5 min)"
@@ -94,3 +111,4 @@ def run_checks(workspace_root: Path | None = None) -> Iterator[Check]:
     yield _timed("disk (models)", lambda: _disk(sdrl_home()))
     if workspace_root is not None:
         yield _timed("disk (workspace)", lambda: _disk(workspace_root))
+        yield _timed("corpus index", lambda: _corpus_index(workspace_root))

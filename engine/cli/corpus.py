@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from engine.cli.common import StopFlag, echo_json, workspace_from
-from engine.events import Event, ItemDone, ItemFailed, StageFinished
+from engine.events import Event, ItemDone, ItemFailed, StageFinished, StageWarning
+from engine.text import visible_line
 
 
 @click.group("corpus")
@@ -58,11 +60,17 @@ def _show(event: Event, quiet: bool) -> StageFinished | None:
         d = event.detail
         extra = f", {d['passages']} passages" if d["status"] != "unchanged" else ""
         click.echo(
-            f"{d['status']:>9}  {d['path']}{extra}"
-            + (f" ({d['reason']})" if d.get("reason") else "")
+            f"{d['status']:>9}  {visible_line(d['path'])}{extra}"
+            + (f" ({visible_line(d['reason'])})" if d.get("reason") else "")
         )
     elif isinstance(event, ItemFailed):
-        click.secho(f"  skipped  {event.item_id}: {event.reason}", fg="yellow", err=True)
+        click.secho(
+            f"  skipped  {visible_line(event.item_id)}: {visible_line(event.reason)}",
+            fg="yellow",
+            err=True,
+        )
+    elif isinstance(event, StageWarning):
+        click.secho(f"warning: {visible_line(event.message)}", fg="yellow", err=True)
     elif isinstance(event, StageFinished):
         return event
     return None
@@ -78,10 +86,18 @@ def _show(event: Event, quiet: bool) -> StageFinished | None:
 @click.pass_context
 def search_cmd(ctx: click.Context, query: str, k: int, as_json: bool, chars: int) -> None:
     """BM25 search; any text is a safe query (it is reduced to plain words)."""
-    from engine.corpus.index import search
+    from engine.corpus.index import PassageIndex, search, writer_busy
 
     ws = workspace_from(ctx)
     hits = search(ws.store, ws.index_dir, query, k)
+    if not PassageIndex(ws.index_dir, ws.store).in_step():
+        click.secho(
+            "note: another process is adding to the corpus; searching the index as last committed"
+            if writer_busy(ws.index_dir)
+            else "note: the index lags the workspace database; run `sdrl corpus check` to repair it",
+            fg="yellow",
+            err=True,
+        )
     if as_json:
         echo_json(
             [
@@ -99,10 +115,33 @@ def search_cmd(ctx: click.Context, query: str, k: int, as_json: bool, chars: int
         click.echo("no hits")
         return
     for rank, hit in enumerate(hits, 1):
-        snippet = " ".join(hit.text.split())[:chars]
         click.echo(
-            f"{rank:>3}. score {hit.score:7.3f}  passage {hit.passage_id}  {hit.path}\n     {snippet}"
+            f"{rank:>3}. score {hit.score:7.3f}  passage {hit.passage_id}  {visible_line(hit.path)}\n"
+            f"     {visible_line(hit.text, chars)}"
         )
+
+
+@corpus_group.command("check")
+@click.option("--no-repair", is_flag=True, help="Only report; do not rebuild the index.")
+@click.pass_context
+def check_cmd(ctx: click.Context, no_repair: bool) -> None:
+    """Compare the corpus in the workspace database with the search index; rebuild the index if they differ."""
+    from engine.corpus.index import PassageIndex
+
+    ws = workspace_from(ctx, writable=not no_repair)
+    report = PassageIndex(ws.index_dir, ws.store).check(repair=not no_repair)
+    indexed = "no index" if report.indexed_passages < 0 else f"{report.indexed_passages} indexed"
+    click.echo(
+        f"store {report.store_passages} passages, index {indexed}, "
+        f"{report.stale_documents} documents out of step"
+    )
+    if report.in_step:
+        click.echo("the index is in step with the store")
+    elif report.repaired:
+        click.echo(f"repaired: the index now holds all {report.store_passages} passages")
+    else:
+        click.echo("the index is out of step; run `sdrl corpus check` to repair it", err=True)
+        sys.exit(1)
 
 
 @corpus_group.command("list")
@@ -121,5 +160,5 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
         echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['n_passages']:>7} passages  {r['path']}")
+        click.echo(f"{r['n_passages']:>7} passages  {visible_line(r['path'])}")
     click.echo(f"{len(rows)} documents")

@@ -10,8 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.corpus.chunking import chunk_text
-from engine.corpus.index import PassageIndex, bump_corpus_version
-from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
+from engine.corpus.index import PassageIndex, bump_corpus_version, writer_busy, writer_lock
+from engine.events import (
+    Event,
+    ItemDone,
+    ItemFailed,
+    Progress,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+)
 from engine.stages import run_blocking
 from engine.store import Store
 
@@ -149,7 +157,6 @@ def iter_ingest(
     files = list(_expand(paths))
     counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": 0, "passages": 0}
     yield StageStarted(STAGE, total=len(files))
-    changed: list[int] = []
     stopped = False
     for done, (path, explicit) in enumerate(files, 1):
         if should_stop():
@@ -170,8 +177,7 @@ def iter_ingest(
                 result = FileResult(name, "unchanged")
             else:
                 passages, bad = _passages(path, _decode(data), chunk_chars, overlap, jsonl_field)
-                doc_id, updated = _store_document(store, name, digest, len(data), passages)
-                changed.append(doc_id)
+                _, updated = _store_document(store, name, digest, len(data), passages)
                 note = f"{bad} lines without a {jsonl_field!r} text skipped" if bad else ""
                 result = FileResult(name, "updated" if updated else "added", len(passages), note)
                 counts["passages"] += len(passages)
@@ -182,12 +188,19 @@ def iter_ingest(
             reason = str(exc) if isinstance(exc, _Skip) else f"cannot read: {exc.strerror or exc}"
             yield ItemFailed(STAGE, item_id=name, reason=reason, detail={"explicit": explicit})
         yield Progress(STAGE, done=done, total=len(files), unit="files")
-    index = PassageIndex(index_dir, store)
-    if changed:
-        index.apply(changed)
-    else:
-        index.index()  # repairs an index left behind by an interrupted run
+    yield from sync_index(store, index_dir)
     yield StageFinished(STAGE, counts=counts, stopped=stopped)
+
+
+def sync_index(store: Store, index_dir: Path) -> Iterator[Event]:
+    """Index what the store holds and the index lacks (this run's files, or another's interrupted
+    run), waiting for another process's index write first, with a warning that says so."""
+    if writer_busy(index_dir):
+        yield StageWarning(
+            STAGE, message="another process is writing the corpus index; waiting for it to finish"
+        )
+    with writer_lock(index_dir):
+        PassageIndex(index_dir, store).sync()
 
 
 def ingest(

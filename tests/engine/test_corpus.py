@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from engine.corpus import chunk_text, ingest, query_terms, search
 from engine.corpus.index import STATE_FILE, PassageIndex
+from engine.errors import StageError
+from engine.store import Store
 
 
 def _passages(ws) -> int:  # type: ignore[no-untyped-def]
@@ -111,16 +113,52 @@ def test_bad_files_are_skipped_with_a_reason(workspace, tmp_path: Path) -> None:
     )  # nothing half-written
 
 
-def test_index_is_rebuilt_when_out_of_step(workspace, tmp_path: Path) -> None:
+def test_search_never_rebuilds_and_check_repairs(workspace, tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Tulips bloom in April.")
     ingest(workspace.store, workspace.index_dir, [tmp_path / "a.txt"])
     shutil.rmtree(workspace.index_dir)  # as if the index commit never happened
+    with pytest.raises(StageError, match="corpus index") as refused:
+        search(workspace.store, workspace.index_dir, "tulips", 3)
+    assert "sdrl corpus check" in refused.value.hint
+    assert not workspace.index_dir.exists()  # the search wrote nothing
+    report = PassageIndex(workspace.index_dir, workspace.store).check()
+    assert report.repaired and not report.in_step and report.indexed_passages == -1
     assert (
         search(workspace.store, workspace.index_dir, "tulips", 3)[0].text
         == "Tulips bloom in April."
     )
+    assert PassageIndex(workspace.index_dir, workspace.store).check().in_step
     (workspace.index_dir / STATE_FILE).write_text("garbage")
+    assert PassageIndex(workspace.index_dir, workspace.store).check().repaired
     assert PassageIndex(workspace.index_dir, workspace.store).search_ids("april", 3)
+
+
+def test_state_records_the_version_of_the_passages_it_indexed(workspace, tmp_path: Path) -> None:
+    """A passage committed by another writer after this one's snapshot is not claimed as indexed."""
+    from engine.corpus.ingest import _store_document
+
+    (tmp_path / "a.txt").write_text("Tulips bloom in April.")
+    ingest(workspace.store, workspace.index_dir, [tmp_path / "a.txt"])
+    index = PassageIndex(workspace.index_dir, workspace.store)
+    other = Store(workspace.db_path)
+    real_add = PassageIndex._add
+
+    def add_then_other_commits(writer, rows) -> None:  # the other process commits mid-sync
+        real_add(writer, rows)
+        _store_document(other, "late.txt", "f" * 64, 10, ["Owls hunt at night."])
+
+    _store_document(workspace.store, "b.txt", "e" * 64, 10, ["Hay is dry grass."])
+    PassageIndex._add = staticmethod(add_then_other_commits)  # type: ignore[method-assign]
+    try:
+        index.sync()
+    finally:
+        PassageIndex._add = staticmethod(real_add)  # type: ignore[method-assign]
+    other.close()
+    assert not index.in_step()  # the late passage is still owed to the index
+    index.sync()
+    assert index.in_step()
+    assert search(workspace.store, workspace.index_dir, "owls", 3)[0].text == "Owls hunt at night."
+    assert search(workspace.store, workspace.index_dir, "hay", 3)[0].text == "Hay is dry grass."
 
 
 @settings(
