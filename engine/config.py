@@ -34,6 +34,9 @@ class ModelSettings(_Section):
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "default"
     openai_api_key_env: str = "OPENAI_API_KEY"
+    openai_response_format: Literal["json_schema", "json_object"] = "json_schema"
+    """How JSON-schema constrained replies are asked for: `json_schema` is OpenAI's format (vLLM serve, hosted
+    APIs); `json_object` sends `{"type": "json_object", "schema": ...}`, the only form llama-cpp-python's server takes."""
     base: str = "gemma3-270m"
     """Bundled name, GGUF file or HF folder of the model that is probed, scored and trained."""
     solver_backend: Literal["transformers", "vllm", "llamacpp"] = "transformers"

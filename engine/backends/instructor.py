@@ -24,6 +24,7 @@ def get_instructor(task: TaskDefinition) -> Instructor:
             settings.openai_base_url,
             settings.openai_model,
             settings.openai_api_key_env,
+            settings.openai_response_format,
         )
     else:
         key = (backend, settings.instructor, settings.n_ctx, settings.threads)

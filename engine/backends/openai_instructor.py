@@ -25,12 +25,14 @@ class OpenAIInstructor:
         api_key: str | None = None,
         timeout: float = 120.0,
         retries: int = RETRIES,
+        response_format: str = "json_schema",
     ) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.retries = max(1, retries)
+        self.response_format = response_format
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(
             base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout, connect=5.0)
@@ -42,6 +44,7 @@ class OpenAIInstructor:
             settings.openai_base_url,
             settings.openai_model,
             os.environ.get(settings.openai_api_key_env),
+            response_format=settings.openai_response_format,
         )
 
     def _body(
@@ -60,7 +63,9 @@ class OpenAIInstructor:
         }
         if seed is not None:
             body["seed"] = seed
-        if json_schema is not None:
+        if json_schema is not None and self.response_format == "json_object":
+            body["response_format"] = {"type": "json_object", "schema": json_schema}
+        elif json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": "reply", "schema": json_schema},
@@ -143,27 +148,53 @@ class OpenAIInstructor:
         import httpx
 
         body = {**self._body(messages, temperature, max_tokens, seed, json_schema), "stream": True}
-        try:
-            with self.client.stream("POST", "/chat/completions", json=body) as response:
-                if response.status_code >= 400:
-                    raise BackendError(
-                        f"The server at {self.base_url} answered HTTP {response.status_code}",
-                        "check the server log",
-                    )
-                for line in response.iter_lines():
-                    if not line.startswith("data:"):
+        last: Exception | None = None
+        for attempt in range(self.retries):
+            started = False
+            try:
+                with self.client.stream("POST", "/chat/completions", json=body) as response:
+                    if response.status_code >= 500 or response.status_code == 429:
+                        last = httpx.HTTPStatusError(
+                            f"HTTP {response.status_code}",
+                            request=response.request,
+                            response=response,
+                        )
+                        time.sleep(min(2.0, 0.25 * 2**attempt))
                         continue
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        return
-                    try:
-                        piece = json.loads(payload)["choices"][0]["delta"].get("content")
-                    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-                        continue
-                    if piece:
+                    if response.status_code >= 400:
+                        raise BackendError(
+                            f"The server at {self.base_url} answered HTTP {response.status_code}",
+                            "check models.openai_model and models.openai_response_format",
+                        )
+                    for piece in _stream_pieces(response.iter_lines()):
+                        started = True
                         yield piece
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from exc
+                    return
+            except httpx.TransportError as exc:
+                if (
+                    started
+                ):  # half a reply cannot be continued: the caller gets an error, not a retry
+                    raise self._unreachable(exc) from exc
+                last = exc
+                time.sleep(min(2.0, 0.25 * 2**attempt))
+        assert last is not None
+        raise self._unreachable(last)
 
     def close(self) -> None:
         self.client.close()
+
+
+def _stream_pieces(lines: Iterator[str]) -> Iterator[str]:
+    """The content pieces of a server-sent-events chat stream, up to `[DONE]`; malformed events are skipped."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            return
+        try:
+            piece = json.loads(payload)["choices"][0]["delta"].get("content")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            continue
+        if piece:
+            yield piece
