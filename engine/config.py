@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -177,7 +177,7 @@ def validate_task(data: dict[str, Any], source: str = "task.toml") -> TaskDefini
     try:
         return TaskDefinition.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(*_describe(exc, source)) from exc
+        raise invalid(exc, source) from exc
 
 
 def load_task(path: Path) -> TaskDefinition:
@@ -192,11 +192,26 @@ def load_task(path: Path) -> TaskDefinition:
     return parse_task(text, str(path))
 
 
-def _describe(exc: ValidationError, source: str) -> tuple[str, str]:
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def validate_settings(cls: type[SettingsT], data: dict[str, Any], source: str) -> SettingsT:
+    """`cls` validated from `data`; a ConfigError naming every field in error (the one place pydantic
+    errors become messages: task files, CLI overrides and studio forms all come through here)."""
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc, source) from exc
+
+
+def invalid(exc: ValidationError, source: str) -> ConfigError:
+    """A ConfigError that lists every problem in `exc` with its fix, and the fields in error."""
     problems = []
     fixes = []
+    fields = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        fields.append(field)
         kind = err["type"]
         if kind == "missing":
             problems.append(f"field `{field}` is missing")
@@ -214,4 +229,4 @@ def _describe(exc: ValidationError, source: str) -> tuple[str, str]:
             problems.append(f"field `{field}`: {err['msg']}")
             fixes.append(f"correct `{field}`")
     title = f"{source} is invalid: " + "; ".join(problems)
-    return title, "; ".join(dict.fromkeys(fixes))
+    return ConfigError(title, "; ".join(dict.fromkeys(fixes)), tuple(fields))

@@ -18,7 +18,12 @@ class SdrlError(Exception):
 
 
 class ConfigError(SdrlError):
-    """The task definition or a setting is malformed or invalid."""
+    """The task definition or a setting is malformed or invalid. `fields` names the settings in error
+    (dotted paths such as `training.max_steps`), so a form can highlight them."""
+
+    def __init__(self, title: str, hint: str = "", fields: tuple[str, ...] = ()) -> None:
+        super().__init__(title, hint)
+        self.fields = fields
 
 
 class WorkspaceError(SdrlError):

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from engine.config import TrainingSettings
-from engine.errors import ConfigError, RunError
+from engine.config import TrainingSettings, validate_settings
+from engine.errors import RunError
 from engine.events import Event, EventLog
 from engine.store import Store
 from engine.workspace import Workspace
@@ -130,16 +128,10 @@ def run_metrics(store: Store, run_id: str) -> dict[str, list[tuple[int, float]]]
 
 
 def training_settings(base: TrainingSettings, overrides: dict[str, Any] | None) -> TrainingSettings:
-    try:
-        return TrainingSettings.model_validate({**base.model_dump(), **(overrides or {})})
-    except ValidationError as exc:
-        fields = ", ".join(
-            ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(
-            f"Invalid training override ({fields})",
-            "check the [training] field names and values (`sdrl train --help`)",
-        ) from exc
+    """`base` with `overrides` applied and validated (CLI options and the studio's form alike)."""
+    return validate_settings(
+        TrainingSettings, {**base.model_dump(), **(overrides or {})}, "the training settings"
+    )
 
 
 def prepare(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +16,7 @@ from engine import queries
 from engine.config import TrainingSettings
 from engine.errors import ConfigError
 from engine.events import EventLog, ItemDone, StageFinished, StageWarning
+from engine.runs import training_settings
 from engine.workspace import Workspace
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
@@ -49,13 +49,7 @@ def parse_settings(values: dict[str, str], base: TrainingSettings) -> dict[str, 
             overrides[name] = None
         elif raw:
             overrides[name] = raw
-    try:
-        settings = TrainingSettings.model_validate({**base.model_dump(), **overrides})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(
-            f"invalid training setting ({problems})", "correct the highlighted field"
-        ) from exc
+    settings = training_settings(base, overrides)
     return {name: getattr(settings, name) for name in values}
 
 
