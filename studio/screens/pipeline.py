@@ -147,12 +147,14 @@ class PipelineScreen(StudioScreen):
         )
 
     def worker_finished(self, worker: Any) -> None:
-        if (
-            worker.name == "views"
-            and worker.state == WorkerState.SUCCESS
-            and worker.result is not None
-        ):
+        if worker.name != "views":
+            return
+        # the read is over whatever its outcome: the next refresh must run, not wait forever
+        self._views_loading = False
+        if worker.state == WorkerState.SUCCESS and worker.result is not None:
             self.show_views(worker.result)
+        if self._views_stale:
+            self.refresh_counts()
 
     def show_views(self, views: dict[str, Any]) -> None:
         if views["status"] is not None:

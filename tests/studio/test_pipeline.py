@@ -130,3 +130,19 @@ async def test_confirmed_band_is_saved_by_the_real_select_stage(populated, make_
             "SELECT COUNT(*) FROM selection_items WHERE selection_id=?", (selection["id"],)
         )
         assert items == expected
+
+
+async def test_views_follow_the_store_after_the_first_load(workspace, make_app):
+    """Issue 12 item 1: after score and select, the panels show the new pass rates without a restart."""
+    from tests.studio.sample_data import add_samples
+
+    app = make_app(workspace, "pipeline")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.loaded)
+        assert sum(screen.query_one("#hist-after", Histogram).counts) == 0
+        add_samples(workspace, 12)  # a stage finished elsewhere: new scored samples
+        screen.refresh_counts()
+        await wait_for(pilot, lambda: sum(screen.query_one("#hist-after", Histogram).counts) == 12)
+        assert sum(screen.query_one("#hist-after", Histogram).counts) == 12
+        assert "scored 12" in str(screen.query_one("#band-panel").render())
