@@ -71,8 +71,8 @@ class PipelineScreen(StudioScreen):
         yield ProgressBar(id="stage-progress", show_eta=False)
         yield Static("idle: pick a stage and press enter", id="stage-info")
         with Horizontal(id="pipeline-charts"):
-            yield Histogram("initial pool (before adaptation)", id="hist-before")
-            yield Histogram("whole pool (after adaptation)", id="hist-after")
+            yield Histogram("before adaptation", id="hist-before")
+            yield Histogram("after adaptation", id="hist-after")
             yield Static(id="band-panel")
 
     def on_mount(self) -> None:
@@ -179,8 +179,11 @@ class PipelineScreen(StudioScreen):
                     f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"),
                 )
         self.pool = views["pool"]
-        self.query_one("#hist-before", Histogram).counts = tuple(views["before"])
-        self.query_one("#hist-after", Histogram).counts = tuple(views["after"])
+        peak = max([*views["before"], *views["after"], 1])  # one y axis for both: heights compare
+        for hist_id, key in (("#hist-before", "before"), ("#hist-after", "after")):
+            hist = self.query_one(hist_id, Histogram)
+            hist.peak = peak
+            hist.counts = tuple(views[key])
         self._counts = views["counts"]
         self.loaded = True
         self.update_band()

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Input, Label, Sparkline, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from engine import queries
 from engine.config import TrainingSettings
@@ -21,6 +21,7 @@ from engine.workspace import Workspace
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.screens.base import StudioScreen, reports_errors
+from studio.widgets.charts import Curve, MetricChart, metric_scale
 
 SETTINGS = (
     "learning_rate",
@@ -64,6 +65,10 @@ class TrainScreen(StudioScreen):
         Binding("r", "resume_run", "Resume"),
         Binding("e", "edit_settings", "Settings"),
         Binding("escape", "focus_runs", "Runs", show=False),
+        Binding("t", "next_chart", "Chart"),
+        Binding("comma", "cursor_step(-1)", "Step-", key_display="<"),
+        Binding("full_stop", "cursor_step(1)", "Step+", key_display=">"),
+        Binding("C", "compare", "Compare"),
     ]
 
     def __init__(self) -> None:
@@ -74,6 +79,13 @@ class TrainScreen(StudioScreen):
         self._log_offset = 0
         self._runs_seen: tuple[Any, ...] = ()
         self.samples: list[dict[str, Any]] = []
+        self.points: dict[str, list[tuple[int, float]]] = {}
+        """(step, value) per metric of the attached run."""
+        self.compare_id: str | None = None
+        self.compare_points: dict[str, list[tuple[int, float]]] = {}
+        self.cursor_step: int | None = None
+        """The step whose values the charts show; None follows the newest step."""
+        self.chart_index = 0
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="train-body"):
@@ -89,13 +101,10 @@ class TrainScreen(StudioScreen):
                 yield Static(
                     "no run attached: pick one in the list and press a (enter)", id="run-info"
                 )
-                with VerticalScroll(id="curves"):
+                yield Static(id="curve-values")
+                with Vertical(id="curves"):
                     for key, title in CURVES:
-                        with Horizontal(classes="curve"):
-                            yield Static(
-                                f"[b]{title}[/] -", id=f"label-{key}", classes="curve-label"
-                            )
-                            yield Sparkline([], id=f"curve-{key}", summary_function=max)
+                        yield MetricChart(key, title, id=f"chart-{key}")
                 yield Static(id="completions")
 
     def on_mount(self) -> None:
@@ -228,10 +237,86 @@ class TrainScreen(StudioScreen):
     def attach(self, run_id: str) -> None:
         self.run_id = run_id
         self.series = {}
+        self.points = {}
         self.samples = []
+        self.cursor_step = None
         self._after_rowid = 0
         self._log_offset = 0
+        if self.compare_id == run_id:
+            self.compare_id, self.compare_points = None, {}
         self.poll()
+        self.draw_curves()  # a run without metrics yet must not keep the previous run's curves
+
+    # -- charts -------------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._lay_out_charts)
+
+    def _lay_out_charts(self) -> None:
+        """All five charts when each gets 8 rows (two columns on a wide screen), else the chosen one (t) fills the space."""
+        curves = self.query_one("#curves")
+        width, height = curves.size
+        grid = width >= 80 and height >= 8 * 3
+        curves.set_class(grid, "-grid")
+        all_fit = grid or height >= 8 * len(CURVES)
+        for index, (key, _title) in enumerate(CURVES):
+            self.query_one(f"#chart-{key}", MetricChart).display = (
+                all_fit or index == self.chart_index
+            )
+
+    def action_next_chart(self) -> None:
+        self.chart_index = (self.chart_index + 1) % len(CURVES)
+        self._lay_out_charts()
+
+    def action_cursor_step(self, delta: int) -> None:
+        steps = sorted({s for pts in self.points.values() for s, _ in pts})
+        if not steps:
+            return
+        current = self.cursor_step if self.cursor_step is not None else steps[-1]
+        index = min(range(len(steps)), key=lambda i: abs(steps[i] - current)) + delta
+        self.cursor_step = steps[max(0, min(len(steps) - 1, index))]
+        self.draw_curves()
+
+    @reports_errors
+    def action_compare(self) -> None:
+        """Draw the highlighted run beside the attached one; again on the same run (or the attached one) clears it."""
+        other = self._highlighted_run()
+        if other is None or other in (self.run_id, self.compare_id):
+            self.compare_id, self.compare_points = None, {}
+        else:
+            self.compare_id = other
+            rows, _ = queries.run_metrics_since(self.store, other, 0)
+            self.compare_points = {}
+            for step, name, value in rows:
+                self.compare_points.setdefault(name, []).append((step, value))
+        self.draw_curves()
+
+    def _scale_limits(self) -> tuple[float, int]:
+        try:
+            training = self.workspace.task().training
+        except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
+            training = TrainingSettings()
+        max_reward = 1.0 + training.format_reward
+        return max_reward, training.max_completion_tokens
+
+    def draw_curves(self) -> None:
+        max_reward, max_length = self._scale_limits()
+        values_line = []
+        for key, title in CURVES:
+            curves = [Curve(self.run_id or "", self.points.get(key, []))]
+            if self.compare_id:
+                curves.append(Curve(self.compare_id, self.compare_points.get(key, [])))
+            every = [v for c in curves for _, v in c.points]
+            scale = metric_scale(key, every, max_reward=max_reward, max_length=max_length)
+            chart = self.query_one(f"#chart-{key}", MetricChart)
+            chart.show(curves, self.cursor_step, scale)
+            values_line.append(
+                chart.headline().replace(f"{title} @ step {self.cursor_step}", title)
+            )
+        at = f"step {self.cursor_step}" if self.cursor_step is not None else "newest step"
+        compare = f" · [orange1]vs {escape(self.compare_id)}[/]" if self.compare_id else ""
+        self.query_one("#curve-values", Static).update(
+            f"[b]{at}[/]{compare} · " + " · ".join(escape(v) for v in values_line)
+        )
 
     def _confirm_then(self, question: str, fn_name: str) -> None:
         run_id = self.run_id or self._highlighted_run()
@@ -279,8 +364,9 @@ class TrainScreen(StudioScreen):
         new, self._after_rowid = queries.run_metrics_since(
             self.store, self.run_id, self._after_rowid
         )
-        for _step, name, value in new:
+        for step, name, value in new:
             self.series.setdefault(name, []).append(value)
+            self.points.setdefault(name, []).append((step, value))
         events, self._log_offset = EventLog(Path(run["folder"]) / "events.jsonl").read(
             self._log_offset
         )
@@ -297,11 +383,7 @@ class TrainScreen(StudioScreen):
             + (f"\n[dim]{escape(run['message'])}[/]" if run["message"] else "")
         )
         if new:
-            for key, title in CURVES:
-                values = self.series.get(key, [])
-                last = f" {values[-1]:.3g}" if values else " -"
-                self.query_one(f"#label-{key}", Static).update(f"[b]{title}[/]{last}")
-                self.query_one(f"#curve-{key}", Sparkline).data = values[-200:]
+            self.draw_curves()
         if events:
             lines = []
             for s in self.samples:

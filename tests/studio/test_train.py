@@ -33,7 +33,7 @@ async def test_cli_run_appears_and_updates(workspace, make_app, fake_worker):
         assert "step 6/20" in str(screen.query_one("#run-info").render())
         assert "(step 6)" in str(screen.query_one("#completions").render())
         assert runs.get_row_at(0)[2] == "6/20"
-        assert "0.5" in str(screen.query_one("#label-reward_mean").render())
+        assert "reward: 0.5" in str(screen.query_one("#curve-values").render())
 
 
 async def test_invalid_setting_is_flagged_and_refused(populated, make_app, monkeypatch):
