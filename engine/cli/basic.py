@@ -6,6 +6,7 @@ import click
 
 from engine.cli.common import echo_json, workspace_from
 from engine.status import workspace_status
+from engine.text import visible_line
 from engine.workspace import DEFAULT_TEMPLATE, init_workspace, template_names
 
 
@@ -35,9 +36,9 @@ def status_cmd(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json(status)
         return
-    click.echo(f"workspace  {status['workspace']}")
+    click.echo(f"workspace  {visible_line(status['workspace'])}")
     click.echo(
-        f"task       {status['task']} (revision {status['revision']}, {status['revisions']} in all)"
+        f"task       {visible_line(status['task'])} (revision {status['revision']}, {status['revisions']} in all)"
     )
     click.echo(
         f"corpus     {status['corpus']['documents']} documents, {status['corpus']['passages']} passages"

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from engine.events import Event, ItemFailed, Progress, StageFinished, StageStarted, StageWarning
+from engine.text import visible
 from engine.workspace import Workspace, open_workspace
 
 
@@ -60,6 +61,7 @@ def render_events(
 ) -> StageFinished | None:
     """Drive a stage's event stream with a rich progress bar per stage (throughput and ETA) on stderr."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -70,6 +72,10 @@ def render_events(
     from rich.progress import Progress as Bar
 
     console = Console(stderr=True)
+
+    def shown(value: object) -> str:  # data is shown, never interpreted as markup or controls
+        return escape(visible(value))
+
     finished: StageFinished | None = None
     tasks: dict[str, Any] = {}
     with Bar(
@@ -97,11 +103,13 @@ def render_events(
                 bar.update(tasks[event.stage], completed=event.done, total=event.total, rate=rate)
             elif isinstance(event, StageWarning):
                 console.print(
-                    f"[yellow]warning:[/] {event.message}"
-                    + (f"\n  fix: {event.hint}" if event.hint else "")
+                    f"[yellow]warning:[/] {shown(event.message)}"
+                    + (f"\n  fix: {shown(event.hint)}" if event.hint else "")
                 )
             elif isinstance(event, ItemFailed) and not quiet:
-                console.print(f"[dim]{event.stage}: item {event.item_id} failed: {event.reason}[/]")
+                console.print(
+                    f"[dim]{event.stage}: item {shown(event.item_id)} failed: {shown(event.reason)}[/]"
+                )
             elif isinstance(event, StageFinished):
                 finished = event
                 if event.stage in tasks:

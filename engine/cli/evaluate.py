@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
+from engine.text import visible_line
 
 if TYPE_CHECKING:
     from engine.evaluate import Comparison
@@ -20,7 +21,7 @@ def _print_comparison(c: Comparison) -> None:
     for title, items in (("fixed", c.fixed), ("broken", c.broken)):
         click.echo(f"{title} ({len(items)}):")
         for idx, question in items:
-            click.echo(f"  [{idx}] {' '.join(question.split())[:100]}")
+            click.echo(f"  [{idx}] {visible_line(question, 100)}")
 
 
 @click.command("eval")
@@ -99,7 +100,7 @@ def eval_cmd(
             echo_json([dict(r) for r in rows])
         for r in rows if not as_json else []:
             click.echo(
-                f"#{r['id']}  {'adapter ' + str(r['run_id']) if r['adapter'] else 'base':<30} {r['accuracy']:.1%} of {r['n']}  {r['benchmark']}"
+                f"#{r['id']}  {'adapter ' + str(r['run_id']) if r['adapter'] else 'base':<30} {r['accuracy']:.1%} of {r['n']}  {visible_line(r['benchmark'])}"
             )
         return
     if compare_ids and not (benchmark or split):

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from engine.errors import SdrlError
+from engine.text import visible
 
 # name -> (module:attribute, one-line help). Modules load only when their command runs.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -105,9 +106,9 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="sdrl", standalone_mode=False)
     except SdrlError as exc:
-        click.secho(f"error: {exc.title}", fg="red", err=True)
+        click.secho(f"error: {visible(exc.title)}", fg="red", err=True)
         if exc.hint:
-            click.echo(f"  fix: {exc.hint}", err=True)
+            click.echo(f"  fix: {visible(exc.hint)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -9,6 +9,7 @@ import click
 
 from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
 from engine.events import Event
+from engine.text import visible_line
 
 
 def _context(ctx: click.Context) -> Any:
@@ -119,7 +120,7 @@ def _bar_line(label: str, counts: list[int]) -> str:
 
 def _print_stats(stats: dict[str, Any]) -> None:
     s = stats["samples"]
-    click.echo(f"revision {stats['revision']}  model {stats['model']}")
+    click.echo(f"revision {stats['revision']}  model {visible_line(stats['model'])}")
     click.echo(f"samples  {s['total']} total, {s['labelled']} labelled, {s['scored']} scored")
     click.echo(f"probe    {stats['probe']['solved']} solved, {stats['probe']['unsolved']} unsolved")
     for direction, counts in stats["rewrites"].items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from engine.cli.common import echo_json, workspace_from
+from engine.text import visible, visible_line
 
 STATUSES = ("pending", "labelled", "unlabelable", "duplicate", "contaminated")
 ORIGINS = ("initial", "harder", "easier", "manual")
@@ -53,9 +54,10 @@ def list_cmd(
         return
     for r in rows:
         agreement = "" if r["agreement"] is None else f"{r['agreement']:.2f}"
-        question = " ".join(r["question"].split())[:70]
+        question = visible_line(r["question"], 70)
+        label = visible_line(r["label"] or "")
         click.echo(
-            f"{r['id']:>6} {r['origin']:<8} {r['status']:<12} {str(r['label'] or ''):>10} {agreement:>5}  {question}"
+            f"{r['id']:>6} {r['origin']:<8} {r['status']:<12} {label:>10} {agreement:>5}  {question}"
         )
     click.echo(f"{len(rows)} samples")
 
@@ -117,24 +119,26 @@ def show_cmd(ctx: click.Context, sample_id: int, as_json: bool) -> None:
         f"sample {sample_id}  [{sample['origin']}, {sample['status']}, slot {sample['slot_key']}]",
         bold=True,
     )
-    click.echo(f"\nQuestion:\n{sample['question']}\n")
-    click.echo(f"Generated answer:\n{sample['generated_answer']}\n")
+    click.echo(f"\nQuestion:\n{visible(sample['question'])}\n")
+    click.echo(f"Generated answer:\n{visible(sample['generated_answer'])}\n")
     agreement = "-" if sample["agreement"] is None else f"{sample['agreement']:.2f}"
-    click.echo(f"Label: {sample['label']}   agreement: {agreement}")
+    click.echo(f"Label: {visible_line(sample['label'])}   agreement: {agreement}")
     if sample["rationale"]:
-        click.echo(f"Rationale:\n{sample['rationale']}\n")
-    click.echo(f"Passage: {' '.join(passage.split())[:600] if passage else '(none)'}\n")
+        click.echo(f"Rationale:\n{visible(sample['rationale'])}\n")
+    click.echo(f"Passage: {visible_line(passage, 600) if passage else '(none)'}\n")
     if votes:
         click.echo(f"Votes ({len(votes)}; 0 = the generator's own):")
         for v in votes:
             click.echo(
-                f"  {v['idx']:>2}: {v['answer'] if v['answer'] is not None else '(unparseable)'}"
+                f"  {v['idx']:>2}: {visible_line(v['answer']) if v['answer'] is not None else '(unparseable)'}"
             )
     for p in probes:
         click.echo(
-            f"Probe {p['model']}: answer {p['answer']} ({'correct' if p['correct'] else 'wrong'})"
+            f"Probe {visible_line(p['model'])}: answer {visible_line(p['answer'])} ({'correct' if p['correct'] else 'wrong'})"
         )
     for r in rollouts:
-        click.echo(f"Rollouts {r['model']}: {r['passed']}/{r['k']} correct")
+        click.echo(f"Rollouts {visible_line(r['model'])}: {r['passed']}/{r['k']} correct")
     for s in scores:
-        click.echo(f"Pass rate {s['model']}: {s['pass_rate']:.2f} ({s['passed']}/{s['k']})")
+        click.echo(
+            f"Pass rate {visible_line(s['model'])}: {s['pass_rate']:.2f} ({s['passed']}/{s['k']})"
+        )

@@ -6,6 +6,7 @@ import click
 
 from engine.cli.common import StopFlag, render_events, workspace_from
 from engine.events import ItemDone, ItemFailed, StageStarted, StageWarning, Token
+from engine.text import visible, visible_line
 
 
 def _context(ctx: click.Context, stop: StopFlag):  # type: ignore[no-untyped-def]
@@ -98,26 +99,25 @@ def preview_cmd(ctx: click.Context, k: int, keep: bool, seed: int | None) -> Non
         ):
             continue
         if isinstance(event, Token):
-            click.echo(event.text, nl=False)
+            click.echo(visible(event.text), nl=False)
         elif isinstance(event, ItemDone):
             click.echo("")
             d = event.detail
-            passage = " ".join(d["passage"].split())
             click.secho(
-                f"--- question {int(event.item_id) + 1} (passage {d['passage_id']}): {passage[:300]}",
+                f"--- question {int(event.item_id) + 1} (passage {d['passage_id']}): {visible_line(d['passage'], 300)}",
                 dim=True,
             )
-            click.echo(f"Q: {d['input']}\nA: {d['output']}\n")
+            click.echo(f"Q: {visible(d['input'])}\nA: {visible(d['output'])}\n")
             if keep:
                 keep_preview(stage_ctx, d)
                 kept += 1
         elif isinstance(event, ItemFailed):
             click.echo("")
             click.secho(
-                f"--- question {int(event.item_id) + 1}: unparseable reply ({event.reason})\n",
+                f"--- question {int(event.item_id) + 1}: unparseable reply ({visible_line(event.reason)})\n",
                 fg="yellow",
             )
         elif isinstance(event, StageWarning):
-            click.secho(f"warning: {event.message}", fg="yellow", err=True)
+            click.secho(f"warning: {visible_line(event.message)}", fg="yellow", err=True)
     if keep:
         click.echo(f"kept {kept} previewed samples (pending; run `sdrl label` to label them)")

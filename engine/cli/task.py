@@ -16,6 +16,7 @@ from engine.cli.common import echo_json, workspace_from
 from engine.config import parse_task
 from engine.errors import ConfigError, SdrlError
 from engine.store import Revision
+from engine.text import visible, visible_line
 from engine.workspace import Workspace
 
 
@@ -56,7 +57,7 @@ def show_cmd(ctx: click.Context, revision: int | None, as_json: bool) -> None:
     if as_json:
         echo_json({"revision": current.id, **task.model_dump()})
     else:
-        click.echo(current.content, nl=False)
+        click.echo(visible(current.content), nl=False)
 
 
 @task_group.command("save")
@@ -147,7 +148,7 @@ def log_cmd(ctx: click.Context, as_json: bool) -> None:
         return
     for r in revisions:
         when = datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"{r.id:>4}  {when}  {r.content_hash[:8]}  {r.message}")
+        click.echo(f"{r.id:>4}  {when}  {r.content_hash[:8]}  {visible_line(r.message)}")
 
 
 @task_group.command("diff")
@@ -165,7 +166,7 @@ def diff_cmd(ctx: click.Context, a: int, b: int) -> None:
         tofile=f"revision {b}",
     )
     text = "".join(lines)
-    click.echo(text if text else f"revisions {a} and {b} are identical", nl=not text)
+    click.echo(visible(text) if text else f"revisions {a} and {b} are identical", nl=not text)
 
 
 @task_group.command("check")
@@ -183,5 +184,5 @@ def check_cmd(ctx: click.Context) -> None:
             click.echo(f"{role:<10} {task.models.openai_base_url} (openai-compatible server)")
             continue
         ref = resolve_model(spec)
-        click.echo(f"{role:<10} {ref.spec} -> {ref.path} ({ref.kind})")
+        click.echo(f"{role:<10} {visible_line(ref.spec)} -> {visible_line(ref.path)} ({ref.kind})")
     click.echo("task.toml is valid")

@@ -11,6 +11,7 @@ import click
 
 from engine.cli.common import echo_json, render_events, workspace_from
 from engine.events import Event, Metric, Progress
+from engine.text import visible, visible_line
 
 SHOWN_METRICS = (
     "reward_mean",
@@ -40,10 +41,10 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 def _print_preflight(pre: Any) -> None:
     for key, value in pre.facts.items():
-        click.echo(f"  {key:<26} {value}")
+        click.echo(f"  {key:<26} {visible_line(value)}")
     for p in pre.problems:
-        click.secho(f"{p.level}: {p.title}", fg="red" if p.level == "error" else "yellow")
-        click.echo(f"  fix: {p.hint}")
+        click.secho(f"{p.level}: {visible(p.title)}", fg="red" if p.level == "error" else "yellow")
+        click.echo(f"  fix: {visible(p.hint)}")
     click.secho("preflight ok" if pre.ok else "preflight failed", fg="green" if pre.ok else "red")
 
 
@@ -70,7 +71,7 @@ def _follow(ctx: click.Context, run_id: str) -> None:
     info = get_run(ws.store, run_id)
     click.echo(
         f"run {info.id}: {info.status} at step {info.step}/{info.total_steps}"
-        + (f"\n{info.message}" if info.message else "")
+        + (f"\n{visible(info.message)}" if info.message else "")
     )
 
 
@@ -163,7 +164,7 @@ def runs_list(ctx: click.Context, as_json: bool) -> None:
     for r in runs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created_at))
         click.echo(
-            f"{r.id}  {r.status:<9} step {r.step}/{r.total_steps or '?'}  {when}  {r.base_model}"
+            f"{r.id}  {r.status:<9} step {r.step}/{r.total_steps or '?'}  {when}  {visible_line(r.base_model)}"
         )
 
 
@@ -195,9 +196,9 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     click.echo(
         f"run {info.id}: {info.status}, step {info.step}/{info.total_steps or '?'}, pid {info.pid}"
     )
-    click.echo(f"folder {info.folder}\nbase   {info.base_model}")
+    click.echo(f"folder {visible_line(info.folder)}\nbase   {visible_line(info.base_model)}")
     if info.message:
-        click.echo(info.message)
+        click.echo(visible(info.message))
     for name in sorted(last):
         click.echo(f"  {name:<24} {last[name]:.4g}")
 
