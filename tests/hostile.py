@@ -10,7 +10,9 @@ from engine.workspace import Workspace
 
 # clear screen, alternate screen, OSC window title + bell, NUL, one-byte CSI, CR, RTL override,
 # and rich/Textual markup that must be shown literally, not interpreted (or choked on)
-HOSTILE = "\x1b[2J\x1b[?1049h\x1b]0;pwned\x07\x00\x9b2J\r\u202e[bold red]x[/] [link=file:///]y[/link] [/"
+HOSTILE = (
+    "\x1b[2J\x1b[?1049h\x1b]0;pwned\x07\x00\x9b2J\r\u202e[bold red]x[/] [link=file:///]y[/link] [/"
+)
 MARK = "hostile"  # a word every hostile field carries, so a test can check the field was shown
 RUN_ID = "20260101-000000-host"
 
@@ -18,8 +20,7 @@ RUN_ID = "20260101-000000-host"
 def is_clean(shown: str) -> bool:
     """No control character but newline and tab (and no bidi override) in what reached the screen."""
     return not any(
-        (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 or c == "\u202e"
-        for c in shown
+        (ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 or c == "\u202e" for c in shown
     )
 
 
@@ -87,11 +88,27 @@ def fill_hostile(ws: Workspace) -> dict[str, int]:
             eid = conn.execute(
                 "INSERT INTO evals(run_id, benchmark, model, adapter, n, correct, accuracy, created_at) "
                 "VALUES (?,?,?,?,1,?,?,?)",
-                (RUN_ID if adapter else None, hostile("bench"), "gemma3-270m", adapter, correct, correct, now),
+                (
+                    RUN_ID if adapter else None,
+                    hostile("bench"),
+                    "gemma3-270m",
+                    adapter,
+                    correct,
+                    correct,
+                    now,
+                ),
             ).lastrowid
             conn.execute(
                 "INSERT INTO eval_items(eval_id, idx, question, gold, prediction, answer, correct) VALUES (?,?,?,?,?,?,?)",
-                (eid, 0, hostile("eval question"), "1", hostile("prediction"), hostile("eval answer"), correct),
+                (
+                    eid,
+                    0,
+                    hostile("eval question"),
+                    "1",
+                    hostile("prediction"),
+                    hostile("eval answer"),
+                    correct,
+                ),
             )
             evals.append(int(eid))
     return {"sample": int(sample), "revision": revision.id, "base_eval": evals[0], "eval": evals[1]}
