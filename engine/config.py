@@ -134,6 +134,9 @@ class TrainingSettings(_Section):
     vllm_server_port: Annotated[int, Field(ge=1, le=65535)] = 8000
     vllm_gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.3
     """Share of GPU memory vLLM may take in colocate mode (the rest is for training)."""
+    report_to: list[Literal["tensorboard", "wandb"]] = Field(default_factory=list)
+    """Experiment trackers TRL also logs to: `tensorboard` (event files in the run's `tensorboard/` folder) and
+    `wandb` (offline, in the run's `wandb/` folder, unless WANDB_MODE says otherwise; needs `pip install wandb`)."""
 
 
 class TaskDefinition(_Section):

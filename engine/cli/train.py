@@ -175,10 +175,12 @@ def runs_list(ctx: click.Context, as_json: bool) -> None:
 def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
     """Status, folder and the latest metrics of a run."""
     from engine.runs import get_run, run_metrics
+    from engine.training.run_folder import tracker_commands
 
     ws = workspace_from(ctx)
     info = get_run(ws.store, run_id)
     metrics = run_metrics(ws.store, info.id)
+    trackers = tracker_commands(info.folder)
     last = {name: values[-1][1] for name, values in metrics.items()}
     if as_json:
         echo_json(
@@ -190,6 +192,7 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
                 "folder": str(info.folder),
                 "message": info.message,
                 "metrics": last,
+                "trackers": trackers,
             }
         )
         return
@@ -201,6 +204,8 @@ def runs_show(ctx: click.Context, run_id: str, as_json: bool) -> None:
         click.echo(visible(info.message))
     for name in sorted(last):
         click.echo(f"  {name:<24} {last[name]:.4g}")
+    for command in trackers:
+        click.echo(f"open the tracker's logs: {command}")
 
 
 @runs_group.command("stop")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import TrainingSettings
+from engine.training.run_folder import TENSORBOARD_FOLDER, WANDB_FOLDER
 
 
 def is_main_process() -> bool:
@@ -26,6 +27,27 @@ def planned_steps(settings: TrainingSettings, n_rows: int) -> int:
     if settings.max_steps:
         return settings.max_steps
     return settings.epochs * max(1, math.ceil(n_rows / settings.prompts_per_step))
+
+
+def tracker_environment(settings: TrainingSettings, run_dir: Path, run_id: str) -> dict[str, str]:
+    """Environment variables that put the trackers' files in the run folder (TRL's callbacks read them at start).
+
+    W&B runs offline unless the user's WANDB_MODE says otherwise: no network unless asked for.
+    """
+    env: dict[str, str] = {}
+    if "tensorboard" in settings.report_to:
+        env["TENSORBOARD_LOGGING_DIR"] = str(run_dir / TENSORBOARD_FOLDER)
+    if "wandb" in settings.report_to:
+        (run_dir / WANDB_FOLDER).mkdir(parents=True, exist_ok=True)
+        env.update(
+            WANDB_MODE=os.environ.get("WANDB_MODE", "offline"),
+            WANDB_DIR=str(run_dir / WANDB_FOLDER),
+            WANDB_PROJECT=os.environ.get("WANDB_PROJECT", "sdrl"),
+            WANDB_NAME=run_id,
+            WANDB_RUN_ID=run_id,
+            WANDB_RESUME="allow",
+        )
+    return env
 
 
 def build_configs(
@@ -81,7 +103,7 @@ def build_configs(
         save_strategy="steps",
         save_steps=settings.checkpoint_every,
         logging_steps=1,
-        report_to="none",
+        report_to=list(settings.report_to) or "none",
         disable_tqdm=True,
         gradient_checkpointing=False,
         remove_unused_columns=False,

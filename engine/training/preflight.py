@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -153,14 +154,16 @@ def preflight(
             "use_vllm is set but there is no GPU: generation runs in transformers",
             "unset training.use_vllm on CPU",
         )
-    if settings.use_vllm and gpu:
-        import importlib.util
-
-        if importlib.util.find_spec("vllm") is None:
-            pre.error(
-                "use_vllm is set but vllm is not installed",
-                "pip install 'sdrl-studio[gpu]', or set training.use_vllm = false",
-            )
+    if settings.use_vllm and gpu and importlib.util.find_spec("vllm") is None:
+        pre.error(
+            "use_vllm is set but vllm is not installed",
+            "pip install 'sdrl-studio[gpu]', or set training.use_vllm = false",
+        )
+    if "wandb" in settings.report_to and importlib.util.find_spec("wandb") is None:
+        pre.error(
+            "training.report_to names wandb but wandb is not installed",
+            "pip install wandb, or remove wandb from training.report_to",
+        )
     longest = max(len(r.prompt) for r in rows) // 3  # about 3+ characters per token
     pre.facts["longest_prompt_tokens_est"] = longest
     if longest > settings.max_prompt_tokens:

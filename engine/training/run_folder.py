@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+TENSORBOARD_FOLDER = "tensorboard"
+WANDB_FOLDER = "wandb"
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
@@ -23,3 +26,14 @@ def run_folder_intact(run_dir: Path) -> bool:
     """The run folder still holds its config snapshot. Checking the folder alone is not enough: a
     checkpoint save right after the folder was deleted makes it again (empty but for the checkpoint)."""
     return (run_dir / "config.json").is_file()
+
+
+def tracker_commands(run_dir: Path) -> list[str]:
+    """Shell commands that open what the run's experiment trackers wrote (training.report_to), if anything."""
+    commands = []
+    if (run_dir / TENSORBOARD_FOLDER).is_dir():
+        commands.append(f"tensorboard --logdir {shlex.quote(str(run_dir / TENSORBOARD_FOLDER))}")
+    offline = sorted((run_dir / WANDB_FOLDER).glob("wandb/offline-run-*"))
+    if offline:
+        commands.append(f"wandb sync {shlex.quote(str(offline[-1]))}")
+    return commands

@@ -19,7 +19,12 @@ from engine.errors import RunError, SdrlError
 from engine.events import EventLog, StageFinished, StageStarted, StageWarning
 from engine.prompting import solve_messages
 from engine.store import Store
-from engine.training.configs import build_configs, has_gpu, is_main_process
+from engine.training.configs import (
+    build_configs,
+    has_gpu,
+    is_main_process,
+    tracker_environment,
+)
 from engine.training.data import read_rows
 from engine.training.rewards import reward_funcs
 from engine.training.run_folder import latest_checkpoint, run_folder_intact
@@ -121,6 +126,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         task = TaskDefinition.model_validate(config["task"])
         rows = [r.to_dict() for r in read_rows(run_dir / "train.jsonl")]
         set_seed(task.training.seed)
+        os.environ.update(tracker_environment(task.training, run_dir, run_id))
         callback = RunCallback(
             store,
             run_id,
