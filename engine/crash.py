@@ -9,6 +9,8 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
+from engine.errors import BackendError
+
 REBUILD_LLAMA = (
     "rebuild llama.cpp for a portable target: `rm -f .venv/.sdrl-setup && ./dev setup` in the "
     "sdrl-studio checkout (the default build is portable), or outside it "
@@ -17,13 +19,26 @@ REBUILD_LLAMA = (
 )
 
 
+REINSTALL_TORCH = (
+    "reinstall torch for this machine: `pip install --force-reinstall --no-deps torch==2.13.0`; "
+    "`sdrl doctor` shows which engine crashes"
+)
+OUT_OF_MEMORY_MARKS = ("MemoryError", "OutOfMemoryError", "out of memory")
+"""What a Python child's last words say when it ran out of (CPU or GPU) memory and exited on its own."""
+
+
 @dataclass(frozen=True)
 class ChildDeath:
     """Why a child process ended abnormally, said for a person."""
 
     signal_name: str
+    """SIGILL, SIGKILL, ...; empty for a child that exited on its own after running out of memory."""
     title: str
     hint: str
+
+    def error(self) -> BackendError:
+        """The death as the error a CLI command raises: `error: title`, `fix: hint`, exit 2."""
+        return BackendError(self.title, self.hint)
 
 
 def signal_of(returncode: int | None) -> int | None:
@@ -38,15 +53,22 @@ def signal_of(returncode: int | None) -> int | None:
 
 
 def describe_exit(
-    returncode: int | None, what: str, engine: str = "the model code"
+    returncode: int | None, what: str, engine: str = "the model code", last_words: str = ""
 ) -> ChildDeath | None:
-    """A report for a child that died by a signal, or None when it exited on its own.
+    """A report for a child that died by a signal or ran out of memory, or None when it exited otherwise.
 
-    `what` names the work ("the score job", "the doctor's check of gemma3-270m"); `engine` names the
-    native code that ran in it ("llama.cpp", "transformers").
+    `what` names the work and its model ("the score job (gemma3-270m)", "the doctor's check of
+    gemma3-270m"); `engine` names the native code that ran in it ("llama.cpp", "transformers");
+    `last_words` is the end of the child's stderr or log, where Python says it ran out of memory.
     """
     sig = signal_of(returncode)
     if sig is None:
+        if returncode and any(mark in last_words for mark in OUT_OF_MEMORY_MARKS):
+            return ChildDeath(
+                "",
+                f"{what} ran out of memory",
+                "free memory or use a smaller model, batch or k",
+            )
         return None
     try:
         name = signal.Signals(sig).name
@@ -57,7 +79,7 @@ def describe_exit(
             name,
             f"{engine} crashed with an illegal instruction (SIGILL) in {what}",
             f"it was built for CPU instructions this machine does not run (often AVX-512 or AMX on a VM); "
-            f"{REBUILD_LLAMA if engine == 'llama.cpp' else 'reinstall it for a portable CPU target'}",
+            f"{REBUILD_LLAMA if engine == 'llama.cpp' else REINSTALL_TORCH}",
         )
     if sig == signal.SIGKILL:
         return ChildDeath(

@@ -1,18 +1,31 @@
-"""Environment checks as plain data: models found and loadable, llama.cpp, torch device, GPU/vLLM, disk space."""
+"""Environment checks as plain data: models load and generate, llama.cpp, torch device, GPU/vLLM, disk, corpus index.
+
+Each configured model is tried in a child process (engine.doctor_probe), so a crash of native model
+code is reported by name with its fix (engine.crash) instead of killing the doctor.
+"""
 
 from __future__ import annotations
 
-import functools
 import importlib.util
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.config import ModelSettings, load_task
+from engine.crash import describe_exit
 from engine.errors import SdrlError
-from engine.models import BUNDLED, resolve_model
-from engine.workspace import sdrl_home
+from engine.models import resolve_model
+from engine.workspace import TASK_FILE, sdrl_home
+
+ENGINE_NAMES = {"llamacpp": "llama.cpp", "transformers": "transformers"}
+PROBE_TIMEOUT_S = 600.0
+"""A first transformers check converts a GGUF into an HF folder; on a busy small CPU that takes minutes."""
 
 
 @dataclass(frozen=True)
@@ -35,17 +48,93 @@ def _timed(name: str, fn: Callable[[], str], hint: str = "", optional: bool = Fa
     return Check(name, True, f"{detail} ({time.perf_counter() - start:.1f} s)", "", optional)
 
 
-def _load_gguf(spec: str) -> str:
-    from llama_cpp import Llama
+def _child_env() -> dict[str, str]:
+    """The doctor's environment, with the folder that holds this `engine` first on the import path."""
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
-    ref = resolve_model(spec)
-    llm = Llama(model_path=str(ref.path), n_ctx=256, n_threads=2, verbose=False)
+
+def probe_model(
+    role: str,
+    engine: str,
+    spec: str,
+    threads: int | None = None,
+    timeout: float = PROBE_TIMEOUT_S,
+) -> Check:
+    """Load `spec` in `engine` in a child process and generate a few tokens; a child's death is a failed check."""
+    engine_name = ENGINE_NAMES[engine]
+    name = f"{role} {spec} ({engine_name})"
+    command = [sys.executable, "-m", "engine.doctor_probe", engine, spec]
+    if threads:
+        command += ["--threads", str(threads)]
+    start = time.perf_counter()
     try:
-        out = llm.create_completion("1 + 1 =", max_tokens=4, temperature=0.0)
-        text = out["choices"][0]["text"]  # type: ignore[index]
-    finally:
-        llm.close()
-    return f"{ref.path.name} loads, says {text!r}"
+        child = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=_child_env(),
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return Check(
+            name,
+            False,
+            f"no answer from {engine_name} within {timeout:.0f} s",
+            "run `sdrl doctor` again when the machine is less busy; if it still hangs, use a smaller model",
+        )
+    death = describe_exit(
+        child.returncode, f"the doctor's check of {spec}", engine_name, child.stderr[-4000:]
+    )
+    if death is not None:
+        return Check(name, False, death.title, death.hint)
+    report = _last_json_line(child.stdout)
+    if report is None:
+        lines = child.stderr.strip().splitlines()
+        return Check(
+            name,
+            False,
+            f"the check exited with status {child.returncode}: {lines[-1] if lines else 'no output'}",
+            f"run `{' '.join(command[1:])}` to see its full output",
+        )
+    if not report.get("ok"):
+        return Check(name, False, str(report.get("title")), str(report.get("hint") or ""))
+    return Check(name, True, f"{report.get('detail')} ({time.perf_counter() - start:.1f} s)")
+
+
+def _last_json_line(stdout: str) -> dict[str, object] | None:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                report = json.loads(line)
+            except ValueError:
+                return None
+            return report if isinstance(report, dict) else None
+    return None
+
+
+def model_checks(settings: ModelSettings, timeout: float = PROBE_TIMEOUT_S) -> Iterator[Check]:
+    """The instructor in llama.cpp, the base model in llama.cpp (a GGUF) and in transformers."""
+    if settings.instructor_backend == "llamacpp":
+        yield probe_model("instructor", "llamacpp", settings.instructor, settings.threads, timeout)
+    else:
+        yield Check(
+            f"instructor {settings.instructor}",
+            False,
+            f"not loaded here: the {settings.instructor_backend} backend serves it",
+            optional=True,
+        )
+    try:
+        base = resolve_model(settings.base)
+    except SdrlError as exc:
+        yield Check(f"base {settings.base}", False, exc.title, exc.hint)
+        return
+    if base.kind == "gguf":
+        yield probe_model("base", "llamacpp", settings.base, settings.threads, timeout)
+    yield probe_model("base", "transformers", settings.base, settings.threads, timeout)
 
 
 def _torch() -> str:
@@ -100,12 +189,20 @@ def _corpus_index(root: Path) -> str:
     )
 
 
-def run_checks(workspace_root: Path | None = None) -> Iterator[Check]:
+def run_checks(
+    workspace_root: Path | None = None, timeout: float = PROBE_TIMEOUT_S
+) -> Iterator[Check]:
+    """Every check, in order; the models are those of the workspace's task.toml, else the defaults."""
     yield _timed(
         "llama.cpp", _llama_cpp, "pip install llama-cpp-python (compiles from source, ~5 min)"
     )
-    for name in BUNDLED:
-        yield _timed(f"model {name}", functools.partial(_load_gguf, name))
+    settings = ModelSettings()
+    if workspace_root is not None:
+        try:
+            settings = load_task(workspace_root / TASK_FILE).models
+        except SdrlError as exc:
+            yield Check(TASK_FILE, False, f"{exc.title}; checking the default models", exc.hint)
+    yield from model_checks(settings, timeout)
     yield _timed("torch", _torch, "pip install torch==2.13.0")
     yield _timed("vllm", _vllm, optional=True)
     yield _timed("disk (models)", lambda: _disk(sdrl_home()))

@@ -59,19 +59,17 @@ def gold_answer(checker: AnswerChecker, raw: Any) -> str:
 
 
 def load_benchmark(
-    path: Path,
+    path: str | Path,
     checker: AnswerChecker,
     mapping: dict[str, str] | None = None,
     limit: int | None = None,
 ) -> list[Item]:
-    """Items of a jsonl (or json list) file; a record without the mapped fields is a clear error naming line and fields."""
+    """Items of a built-in benchmark (`gsm8k`) or a jsonl (or json list) file; a record without the
+    mapped fields is a clear error naming line and fields."""
+    from engine.benchmarks import resolve_benchmark
+
     mapping = mapping or parse_mapping(None)
-    path = Path(path)
-    if not path.is_file():
-        raise RunError(
-            f"Benchmark file {path} does not exist",
-            "pass a .jsonl file with one JSON object per line",
-        )
+    _, path = resolve_benchmark(path)
     text = path.read_text(encoding="utf-8")
     try:
         records = (

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh workspace per test, the CLI as a subprocess, the shared data folder, GPU skips."""
+"""Fixtures: a fresh workspace per test, the CLI as a subprocess, a generated large corpus, GPU skips."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from engine.workspace import Workspace, init_workspace
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SDRL_SHARED", REPO.parent / "shared"))
 
 
 def _has_gpu() -> bool:
@@ -83,8 +82,8 @@ def sdrl():
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    data = SHARED / "data"
-    if not data.is_dir():
-        pytest.fail(f"shared data folder missing at {data}; set SDRL_SHARED to the shared/ folder")
-    return data
+def qa_corpus_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated MedQuAD-sized jsonl corpus (16,407 records, ~26 MB); tests need nothing outside the repo."""
+    from tests.engine.synthetic_corpus import write_qa_corpus
+
+    return write_qa_corpus(tmp_path_factory.mktemp("corpus") / "qa.jsonl")

@@ -9,18 +9,27 @@ from pathlib import Path
 import click
 
 from engine.cli.common import echo_json
-from engine.doctor import run_checks
+from engine.doctor import PROBE_TIMEOUT_S, run_checks
 from engine.workspace import is_workspace
 
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=PROBE_TIMEOUT_S,
+    show_default=True,
+    help="Seconds each model check may take.",
+)
 @click.pass_context
-def doctor_cmd(ctx: click.Context, as_json: bool) -> None:
-    """Check that the bundled models load, llama.cpp works, and which torch device, GPU and vLLM exist."""
+def doctor_cmd(ctx: click.Context, as_json: bool, timeout: float) -> None:
+    """Check that the configured models load and generate (each in a child process, so a crash is
+    reported, not suffered), llama.cpp, the torch device, GPU and vLLM, and free disk space.
+    Exits 1 when a check fails."""
     root = Path((ctx.find_root().obj or {}).get("workspace") or ".")
     checks = []
-    for check in run_checks(root.resolve() if is_workspace(root) else None):
+    for check in run_checks(root.resolve() if is_workspace(root) else None, timeout):
         checks.append(check)
         if not as_json:
             mark = (
@@ -30,7 +39,7 @@ def doctor_cmd(ctx: click.Context, as_json: bool) -> None:
                     "--  " if check.optional else "FAIL", fg="yellow" if check.optional else "red"
                 )
             )
-            click.echo(f"{mark} {check.name:<30} {check.detail}")
+            click.echo(f"{mark} {check.name:<36} {check.detail}")
             if not check.ok and check.hint:
                 click.echo(f"     fix: {check.hint}")
     if as_json:

@@ -29,7 +29,7 @@ def _print_comparison(c: Comparison) -> None:
     "--benchmark",
     "benchmark",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A jsonl benchmark file (e.g. GSM8K test.jsonl).",
+    help="A built-in benchmark (gsm8k: GSM8K's test split) or a jsonl file.",
 )
 @click.option(
     "--split", type=click.Choice(["val"]), help="Evaluate on the held-out synthetic split instead."
@@ -80,6 +80,7 @@ def eval_cmd(
 ) -> None:
     """Greedy accuracy with the task's answer checker. Checkpoints are never chosen on the benchmark: a run's final adapter is used."""
     from engine.answers import task_checker
+    from engine.benchmarks import resolve_benchmark
     from engine.errors import RunError
     from engine.evaluate import (
         compare,
@@ -110,7 +111,7 @@ def eval_cmd(
     if bool(benchmark) == bool(split):
         raise RunError(
             "Give exactly one of --benchmark FILE or --split val",
-            "e.g. sdrl eval --benchmark test.jsonl --limit 100",
+            "e.g. sdrl eval --benchmark gsm8k --limit 100",
         )
     revision, task = ws.current_revision()
     adapter = None
@@ -125,10 +126,8 @@ def eval_cmd(
         model = model or info.base_model
     model = model or task.models.base
     if benchmark:
-        name, items = (
-            str(benchmark.resolve()),
-            load_benchmark(benchmark, task_checker(task), parse_mapping(mapping), limit),
-        )
+        name, path = resolve_benchmark(benchmark)
+        items = load_benchmark(path, task_checker(task), parse_mapping(mapping), limit)
     else:
         name, items = val_items(ws, task, revision.id)
         items = items[:limit] if limit else items

@@ -1,4 +1,4 @@
-"""Bundled models are found without a hub and load in llama.cpp; the doctor reports it."""
+"""Bundled models are found without a hub, and load and generate in llama.cpp and transformers; the doctor reports it."""
 
 from __future__ import annotations
 
@@ -48,10 +48,18 @@ def test_demo_workspace_is_created_once_under_sdrl_home(tmp_path, monkeypatch) -
 
 @pytest.mark.slow
 def test_doctor_loads_both_bundled_models(sdrl) -> None:
+    """Each model generates from a many-token prompt in a child process: the instructor in llama.cpp,
+    the base in llama.cpp and in transformers."""
     result = sdrl("doctor", "--json")
     checks = {c["name"]: c for c in json.loads(result.stdout)}
-    assert checks[f"model {SMOLLM2}"]["ok"], checks[f"model {SMOLLM2}"]
-    assert checks[f"model {GEMMA3}"]["ok"], checks[f"model {GEMMA3}"]
+    for name in (
+        f"instructor {SMOLLM2} (llama.cpp)",
+        f"base {GEMMA3} (llama.cpp)",
+        f"base {GEMMA3} (transformers)",
+    ):
+        assert checks[name]["ok"], checks[name]
+        prompt_tokens = int(checks[name]["detail"].split("read ")[1].split(" tokens")[0])
+        assert prompt_tokens > 10, checks[name]
     assert checks["llama.cpp"]["ok"] and checks["torch"]["ok"]
     assert "CPU" in checks["torch"]["detail"] or "CUDA" in checks["torch"]["detail"]
     assert result.returncode == 0, result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.answers import NumericChecker
+from engine.benchmarks import builtin_benchmarks, resolve_benchmark
 from engine.errors import RunError
 from engine.evaluate import compare, load_benchmark, parse_mapping
 
@@ -41,11 +43,31 @@ def make_run(ws, base_spec: str, lora_init: bool = False) -> str:
     return run_id
 
 
-def test_gsm8k_gold_is_the_number_after_hashes(shared_data) -> None:
-    items = load_benchmark(shared_data / "gsm8k" / "test.jsonl", NumericChecker(), limit=5)
+def test_gsm8k_gold_is_the_number_after_hashes() -> None:
+    items = load_benchmark("gsm8k", NumericChecker(), limit=5)
     assert len(items) == 5
     assert items[0].gold == "18" and items[0].question.startswith("Janet")
     assert all("####" not in it.gold for it in items)
+
+
+def test_gsm8k_ships_whole_with_its_license_and_source() -> None:
+    name, path = resolve_benchmark("gsm8k")
+    assert name == "gsm8k" and path == builtin_benchmarks()["gsm8k"]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14"
+    assert len(load_benchmark(path, NumericChecker())) == 1319
+    assert "Copyright (c) 2021 OpenAI" in (path.parent / "LICENSE").read_text()
+    assert "openai/grade-school-math" in (path.parent / "SOURCE.md").read_text()
+
+
+def test_benchmark_is_a_builtin_name_or_a_file(tmp_path) -> None:
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"question": "1+1?", "answer": "2"}) + "\n")
+    assert resolve_benchmark(path) == (str(path.resolve()), path)
+    assert [i.gold for i in load_benchmark(str(path), NumericChecker())] == ["2"]
+    with pytest.raises(RunError) as info:
+        load_benchmark("gsm9k", NumericChecker())
+    assert "'gsm9k'" in info.value.title and "gsm8k" in info.value.hint
 
 
 def test_mapping_and_plain_gold(tmp_path) -> None:
@@ -88,6 +110,9 @@ def test_cli_missing_fields_exit_2(workspace, sdrl, tmp_path) -> None:
     result = sdrl("-w", str(workspace.root), "eval", "--benchmark", str(path))
     assert result.returncode == 2 and "has no field" in result.stderr and "fix:" in result.stderr
     assert workspace.store.scalar("SELECT COUNT(*) FROM evals") == 0
+    unknown = sdrl("-w", str(workspace.root), "eval", "--benchmark", "gsm9k")
+    assert unknown.returncode == 2 and "No benchmark 'gsm9k'" in unknown.stderr
+    assert "fix: use a built-in (gsm8k)" in unknown.stderr
 
 
 def test_compare_lists_fixed_and_broken(workspace) -> None:
@@ -130,15 +155,14 @@ def test_adapter_from_another_base_is_refused(workspace, sdrl) -> None:
 
 
 @pytest.mark.slow
-def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl, shared_data) -> None:
+def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl) -> None:
     run_id = make_run(workspace, "gemma3-270m")
-    bench = shared_data / "gsm8k" / "test.jsonl"
     result = sdrl(
         "-w",
         str(workspace.root),
         "eval",
         "--benchmark",
-        str(bench),
+        "gsm8k",
         "--limit",
         "10",
         "--max-tokens",
@@ -149,9 +173,9 @@ def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl, shared_dat
     assert result.returncode == 0, result.stderr
     assert "base:" in result.stdout and "adapter:" in result.stdout and "fixed (" in result.stdout
     rows = workspace.store.query("SELECT * FROM evals ORDER BY id")
-    assert [(r["adapter"] is None, r["n"], r["run_id"]) for r in rows] == [
-        (True, 10, run_id),
-        (False, 10, run_id),
+    assert [(r["adapter"] is None, r["n"], r["run_id"], r["benchmark"]) for r in rows] == [
+        (True, 10, run_id, "gsm8k"),
+        (False, 10, run_id, "gsm8k"),
     ]
     items = workspace.store.query(
         "SELECT * FROM eval_items WHERE eval_id=? ORDER BY idx", (rows[0]["id"],)
