@@ -19,8 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--screen",
         choices=SCREENS,
-        default="pipeline",
-        help="screen to open on (default: pipeline)",
+        default=None,
+        help="screen to open on (default: Task for a new workspace or a broken task.toml, else Pipeline)",
     )
     parser.add_argument(
         "--poll",
@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    from engine.errors import SdrlError
+    from engine.errors import ConfigError, SdrlError
     from engine.workspace import demo_workspace, is_workspace, open_workspace
 
+    task_broken = False
     try:
         if args.workspace:
             workspace = open_workspace(args.workspace)
@@ -41,16 +42,20 @@ def main(argv: list[str] | None = None) -> None:
             workspace = open_workspace(".")
         else:
             workspace = demo_workspace()
-        workspace.current_revision()
+        try:
+            workspace.current_revision()
+        except ConfigError:
+            task_broken = True  # the Task screen shows the errors and lets them be fixed in the app
     except SdrlError as exc:
         print(f"error: {exc.title}", file=sys.stderr)
         if exc.hint:
             print(f"  fix: {exc.hint}", file=sys.stderr)
         sys.exit(exc.exit_code)
 
-    from studio.app import StudioApp
+    from studio.app import StudioApp, opening_screen
 
-    StudioApp(workspace, start=args.screen, poll_interval=max(0.2, args.poll)).run()
+    start = args.screen or ("task" if task_broken else opening_screen(workspace))
+    StudioApp(workspace, start=start, poll_interval=max(0.2, args.poll)).run()
 
 
 if __name__ == "__main__":

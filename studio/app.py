@@ -28,6 +28,18 @@ def _lazy(name: str) -> Callable[[], Screen]:
     return make
 
 
+def opening_screen(workspace: Workspace) -> str:
+    """Task for a workspace with nothing generated yet (or a task.toml that does not load), else Pipeline."""
+    from engine.errors import SdrlError
+
+    try:
+        workspace.task()
+    except SdrlError:
+        return "task"
+    has_samples = workspace.store.scalar("SELECT EXISTS(SELECT 1 FROM samples)")
+    return "pipeline" if has_samples else "task"
+
+
 class StudioApp(App[None]):
     TITLE = "sdrl studio"
     CSS_PATH = Path(__file__).with_name("studio.tcss")

@@ -172,17 +172,24 @@ def diff_cmd(ctx: click.Context, a: int, b: int) -> None:
 @task_group.command("check")
 @click.pass_context
 def check_cmd(ctx: click.Context) -> None:
-    """Validate task.toml and check that its instructor and base models exist (nothing is loaded)."""
+    """Validate task.toml, warn about formats, demos and checker that disagree, and check that the models exist."""
     from engine.answers import task_checker
     from engine.models import resolve_model
+    from engine.task_check import task_problems
 
     workspace = workspace_from(ctx)
     task = workspace.task()
     task_checker(task)
+    problems = task_problems(task)
+    for problem in problems:
+        click.echo(f"warning: {problem.title}", err=True)
+        click.echo(f"  fix: {problem.hint}", err=True)
     for role, spec in (("instructor", task.models.instructor), ("base", task.models.base)):
         if role == "instructor" and task.models.instructor_backend == "openai":
             click.echo(f"{role:<10} {task.models.openai_base_url} (openai-compatible server)")
             continue
         ref = resolve_model(spec)
         click.echo(f"{role:<10} {visible_line(ref.spec)} -> {visible_line(ref.path)} ({ref.kind})")
-    click.echo("task.toml is valid")
+    click.echo(
+        f"task.toml is valid, with {len(problems)} warning(s)" if problems else "task.toml is valid"
+    )

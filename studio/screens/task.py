@@ -1,8 +1,10 @@
-"""Task: edit the task definition, save it as a revision, and compare any two revisions side by side."""
+"""Task: edit the task definition (form or the file itself), save it as a revision, compare and restore revisions.
+
+A broken task.toml opens here with its errors listed, so it can be fixed in the app; saves keep the file's comments.
+"""
 
 from __future__ import annotations
 
-import os
 import tomllib
 from datetime import datetime
 from typing import Any
@@ -24,22 +26,14 @@ from textual.widgets import (
     TextArea,
 )
 
-from engine.config import ANSWER_TYPES, validate_task
-from engine.errors import ConfigError
-from studio.modals import DiffModal
+from engine.config import ANSWER_TYPES, parse_task, validate_task
+from engine.errors import ConfigError, SdrlError
+from engine.task_check import task_problems
+from engine.task_file import update_task_text, write_atomically
+from studio.modals import ConfirmModal, DiffModal
 from studio.screens.base import StudioScreen, reports_errors
 
 TEXT_FIELDS = ("description", "input_format", "output_format")
-
-
-def write_atomically(path: os.PathLike[str], text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a task.toml."""
-    tmp = f"{os.fspath(path)}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class TaskScreen(StudioScreen):
@@ -47,14 +41,19 @@ class TaskScreen(StudioScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save revision"),
         Binding("ctrl+r", "reload", "Reload file"),
-        Binding("m", "mark_revision", "Mark rev"),
+        Binding("m", "mark_revision", "Mark"),
         Binding("d", "diff", "Diff"),
+        Binding("v", "restore", "Revert"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.loaded: dict[str, Any] = {}
         self.marked_revision: int | None = None
+        self.error: SdrlError | None = None
+        """Why task.toml does not load, while it does not."""
+        self.problems: list[Any] = []
+        """Warnings about the saved definition (engine.task_check)."""
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="task-tabs"):
@@ -81,6 +80,13 @@ class TaskScreen(StudioScreen):
                     classes="field-label",
                 )
                 yield DataTable(id="revisions", cursor_type="row", zebra_stripes=True)
+            with TabPane("File", id="tab-file"):
+                yield Label(
+                    "task.toml as written, comments included; ctrl+s saves it as it stands",
+                    classes="field-label",
+                )
+                yield TextArea(id="raw", compact=True, soft_wrap=False)
+        yield Static(id="task-problems")
         with Horizontal(id="task-save-bar"):
             yield Input(placeholder="revision message (optional), then ctrl+s", id="message")
             yield Static(id="task-status")
@@ -92,16 +98,32 @@ class TaskScreen(StudioScreen):
 
     # -- loading ------------------------------------------------------------------------------
     def action_reload(self) -> None:
+        """Read task.toml again; a broken file shows its errors (here and in a modal) and opens in the File tab."""
         try:
-            self.loaded = tomllib.loads(self.workspace.task_file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            self.studio.show_error(
+            text = self.workspace.task_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self._show_problems(
                 ConfigError(
                     f"cannot read {self.workspace.task_file}: {exc}",
-                    "fix the file by hand or restore a revision with `sdrl task show -r N`",
+                    "restore a revision (History tab, v)",
                 )
             )
+            return
+        self.query_one("#raw", TextArea).load_text(text)
+        try:
+            self.loaded = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
             self.loaded = {}
+        self._fill_form()
+        try:
+            task = parse_task(text, str(self.workspace.task_file))
+        except ConfigError as exc:
+            self._show_problems(exc)
+        else:
+            self._show_problems(None, task)
+        self._load_history()
+
+    def _fill_form(self) -> None:
         for name in TEXT_FIELDS:
             self.query_one(f"#{name}", TextArea).load_text(
                 str(self.loaded.get(name, "")).strip("\n")
@@ -113,7 +135,27 @@ class TaskScreen(StudioScreen):
         self.query_one("#demos", TextArea).load_text(
             tomli_w.dumps({"demos": demos}, multiline_strings=True) if demos else ""
         )
-        self._load_history()
+
+    def _show_problems(self, error: SdrlError | None, task: Any = None) -> None:
+        """The errors of a broken file (and a modal), or the warnings of a valid one; nothing when all is well."""
+        panel = self.query_one("#task-problems", Static)
+        self.problems = []
+        if error is not None:
+            self.error = error
+            panel.update(f"[red b]error:[/] {escape(error.title)}\n[b]fix:[/] {escape(error.hint)}")
+            panel.display = True
+            self.query_one("#task-tabs", TabbedContent).active = "tab-file"
+            self.studio.show_error(error)
+            return
+        self.error = None
+        self.problems = task_problems(task) if task is not None else []
+        panel.update(
+            "\n".join(
+                f"[yellow b]warning:[/] {escape(p.title)} [dim]fix: {escape(p.hint)}[/]"
+                for p in self.problems
+            )
+        )
+        panel.display = bool(self.problems)
 
     def _load_history(self) -> None:
         table = self.query_one("#revisions", DataTable)
@@ -145,25 +187,45 @@ class TaskScreen(StudioScreen):
         return data
 
     def action_save(self) -> None:
+        """Save the form (or, in the File tab, the file as written) as a new revision; comments in task.toml stay."""
         status = self.query_one("#task-status", Static)
+        path = self.workspace.task_file
         try:
-            data = self.form_data()
-            validate_task(data, "task definition")
+            if self.query_one("#task-tabs", TabbedContent).active == "tab-file":
+                text = self.query_one("#raw", TextArea).text
+                parse_task(text, str(path))
+            else:
+                data = self.form_data()
+                validate_task(data, "task definition")
+                if self.error is None and _normalised(data) == _normalised(self.loaded):
+                    status.update("unchanged")
+                    return
+                text = update_task_text(
+                    path.read_text(encoding="utf-8"),
+                    {k: data[k] for k in (*TEXT_FIELDS, "answer_type", "demos")},
+                )
+                parse_task(text, str(path))  # what is written must read back as what the form shows
         except ConfigError as exc:
             status.update("[red]not saved[/]")
             self.studio.show_error(exc)
             return
-        if _normalised(data) == _normalised(self.loaded):
-            status.update("unchanged")
-            return
-        message = self.query_one("#message", Input).value.strip() or "edited in the studio"
-        write_atomically(self.workspace.task_file, tomli_w.dumps(data, multiline_strings=True))
-        revision, _ = self.workspace.current_revision(message)
-        self.loaded = data
+        self._write(text, self.query_one("#message", Input).value.strip() or "edited in the studio")
         self.query_one("#message", Input).value = ""
-        self._load_history()
+
+    def _write(self, text: str, message: str) -> None:
+        write_atomically(self.workspace.task_file, text)
+        revision, _ = self.workspace.current_revision(message)
+        self.action_reload()
+        status = self.query_one("#task-status", Static)
         status.update(f"[green]saved revision {revision.id}[/]")
-        self.notify(f"saved revision {revision.id}", timeout=2)
+        if self.problems:
+            self.notify(
+                "\n".join(p.title for p in self.problems),
+                title=f"saved revision {revision.id} with warnings",
+                severity="warning",
+            )
+        else:
+            self.notify(f"saved revision {revision.id}", timeout=2)
 
     # -- history ------------------------------------------------------------------------------
     def _highlighted_revision(self) -> int | None:
@@ -179,6 +241,26 @@ class TaskScreen(StudioScreen):
         row = self.query_one("#revisions", DataTable).cursor_row
         self._load_history()
         self.query_one("#revisions", DataTable).move_cursor(row=row)
+
+    @reports_errors
+    def action_restore(self) -> None:
+        """Write the highlighted revision back to task.toml, as a new revision (after a confirmation)."""
+        number = self._highlighted_revision()
+        revision = self.store.revision(number) if number is not None else None
+        if revision is None:
+            self.notify("pick a revision in the History tab", severity="warning")
+            return
+
+        def restore(ok: bool | None) -> None:
+            if ok:
+                self._write(revision.content, f"restored revision {revision.id}")
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Restore revision {revision.id} ({revision.message or 'no message'}) as task.toml? The current file stays in the history."
+            ),
+            restore,
+        )
 
     @reports_errors
     def action_diff(self) -> None:
