@@ -182,8 +182,8 @@ def check_cmd(ctx: click.Context) -> None:
     task_checker(task)
     problems = task_problems(task)
     for problem in problems:
-        click.echo(f"warning: {problem.title}", err=True)
-        click.echo(f"  fix: {problem.hint}", err=True)
+        click.echo(f"warning: {visible_line(problem.title)}", err=True)
+        click.echo(f"  fix: {visible_line(problem.hint)}", err=True)
     for role, spec in (("instructor", task.models.instructor), ("base", task.models.base)):
         if role == "instructor" and task.models.instructor_backend == "openai":
             click.echo(f"{role:<10} {task.models.openai_base_url} (openai-compatible server)")
