@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
+
+from studio.text import shown
 
 
 def describe_error(error: BaseException) -> tuple[str, str]:
@@ -38,9 +39,9 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="error"):
             yield Label("Error", classes="dialog-title")
-            yield Static(escape(self.error_title), id="error-title")
+            yield Static(shown(self.error_title), id="error-title")
             if self.error_hint:
-                yield Static(f"[b]fix:[/b] {escape(self.error_hint)}", id="error-hint")
+                yield Static(f"[b]fix:[/b] {shown(self.error_hint)}", id="error-hint")
             yield Button("Close", id="close", variant="error")
 
     def on_button_pressed(self) -> None:
@@ -58,7 +59,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(escape(self.question), id="question")
+            yield Static(shown(self.question), id="question")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")

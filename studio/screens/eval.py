@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -13,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from engine import queries
 from studio.screens.base import StudioScreen
+from studio.text import shown, shown_line
 
 
 def pair_evals(evals: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -61,7 +61,13 @@ class EvalScreen(StudioScreen):
             change = "-"
             if p["base"] and p["trained"]:
                 change = f"{100 * (p['trained']['accuracy'] - p['base']['accuracy']):+.1f} pts"
-            table.add_row(p["benchmark"], _acc(p["base"]), _acc(p["trained"]), change, key=str(i))
+            table.add_row(
+                shown_line(p["benchmark"]),
+                _acc(p["base"]),
+                _acc(p["trained"]),
+                change,
+                key=str(i),
+            )
         if not self.pairs:
             self.query_one("#eval-detail", Static).update(
                 "[dim]no evaluations yet: run `sdrl eval` for the base model and a trained run[/]"
@@ -78,12 +84,12 @@ class EvalScreen(StudioScreen):
         detail = self.query_one("#eval-detail", Static)
         if not (pair["base"] and pair["trained"]):
             detail.update(
-                f"[b]{escape(pair['benchmark'])}[/]: needs both a base and a trained evaluation to compare items"
+                f"[b]{shown(pair['benchmark'])}[/]: needs both a base and a trained evaluation to compare items"
             )
             return
         diff = queries.eval_comparison(self.store, pair["base"]["id"], pair["trained"]["id"])
         lines = [
-            f"[b]{escape(pair['benchmark'])}[/]  fixed [green]{len(diff['fixed'])}[/] · broken [red]{len(diff['broken'])}[/]"
+            f"[b]{shown(pair['benchmark'])}[/]  fixed [green]{len(diff['fixed'])}[/] · broken [red]{len(diff['broken'])}[/]"
         ]
         for title, colour, items in (
             ("fixed", "green", diff["fixed"]),
@@ -91,9 +97,9 @@ class EvalScreen(StudioScreen):
         ):
             for item in items[:50]:
                 lines.append(
-                    f"[{colour}]{title}[/] #{item['idx']} gold {escape(item['gold'])} · base "
-                    f"{escape(str(item['base_answer']))} → trained {escape(str(item['trained_answer']))}: "
-                    f"[dim]{escape(' '.join(item['question'].split())[:120])}[/]"
+                    f"[{colour}]{title}[/] #{item['idx']} gold {shown(item['gold'])} · base "
+                    f"{shown(str(item['base_answer']))} → trained {shown(str(item['trained_answer']))}: "
+                    f"[dim]{shown_line(item['question'], 120)}[/]"
                 )
         detail.update("\n".join(lines))
 

@@ -23,6 +23,7 @@ from studio.modals import ConfirmModal
 from studio.runner import StageRunner
 from studio.screens.base import StudioScreen, reports_errors
 from studio.selection_view import RULES, preview_selection
+from studio.text import shown
 from studio.widgets.histogram import Histogram
 
 BAND_STEP = 0.05
@@ -288,7 +289,8 @@ class PipelineScreen(StudioScreen):
                 bar.update(total=event.total, progress=0)
             elif isinstance(event, StageWarning):
                 self.notify(
-                    event.message + (f"\n{event.hint}" if event.hint else ""), severity="warning"
+                    shown(event.message + (f"\n{event.hint}" if event.hint else "")),
+                    severity="warning",
                 )
         if last_progress is not None:
             now = time.monotonic()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -14,6 +13,7 @@ from engine.events import ItemDone, ItemFailed, Progress, StageFinished, Token
 from studio.engine_api import missing_notice, optional
 from studio.runner import StageRunner
 from studio.screens.base import StudioScreen, reports_errors
+from studio.text import shown
 
 PREVIEW = ("engine.stages.preview", "iter_preview")
 KEEP = ("engine.stages.preview", "keep_preview")
@@ -39,19 +39,19 @@ class PreviewCard(Vertical):
 
     def add_text(self, text: str) -> None:
         self.streamed += text
-        self.qa.update(escape(self.streamed))
+        self.qa.update(shown(self.streamed))
 
     def finish(self, detail: dict[str, Any]) -> None:
         self.result = detail
         self.state = "done"
         self.qa.update(
-            f"[b]Q[/] {escape(str(detail.get('input', '')))}\n[b]A[/] {escape(str(detail.get('output', '')))}"
+            f"[b]Q[/] {shown(str(detail.get('input', '')))}\n[b]A[/] {shown(str(detail.get('output', '')))}"
         )
-        self.passage.update(escape(str(detail.get("passage", ""))[:500]))
+        self.passage.update(shown(str(detail.get("passage", ""))[:500]))
 
     def fail(self, reason: str) -> None:
         self.state = "failed"
-        self.qa.update(f"[red]failed:[/] {escape(reason)}\n[dim]{escape(self.streamed[-300:])}[/]")
+        self.qa.update(f"[red]failed:[/] {shown(reason)}\n[dim]{shown(self.streamed[-300:])}[/]")
 
     def mark(self, state: str) -> None:
         self.state = state

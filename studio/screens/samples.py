@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -13,6 +12,7 @@ from engine import queries
 from engine.queries import SampleQuery, SampleRow
 from studio.modals import ConfirmModal, EditSampleModal
 from studio.screens.base import StudioScreen, reports_errors
+from studio.text import shown
 from studio.widgets.virtual_table import Column, TableHeader, VirtualTable
 
 STATUS_STYLES = {
@@ -145,25 +145,25 @@ class SamplesScreen(StudioScreen):
         if d is None:
             return
         lines = [
-            f"[b]#{row.id}[/] {row.origin} · {row.status} · label [b]{escape(row.label or '-')}[/] · "
+            f"[b]#{row.id}[/] {row.origin} · {row.status} · label [b]{shown(row.label or '-')}[/] · "
             f"agreement {_pct(row.agreement)} · pass rate {_pct(row.pass_rate)}",
-            escape(row.question),
+            shown(row.question),
         ]
         if d.votes:
-            lines.append("[b]votes[/] " + " ".join(escape(v["answer"] or "∅") for v in d.votes))
+            lines.append("[b]votes[/] " + " ".join(shown(v["answer"] or "∅") for v in d.votes))
         if d.probe:
             lines.append(
-                f"[b]probe[/] {'solved' if d.probe['correct'] else 'unsolved'} ({escape(d.probe['answer'] or '∅')})"
+                f"[b]probe[/] {'solved' if d.probe['correct'] else 'unsolved'} ({shown(d.probe['answer'] or '∅')})"
             )
         if d.rollouts:
             marks = "".join("[green]✓[/]" if r["correct"] else "[red]✗[/]" for r in d.rollouts)
             lines.append(f"[b]rollouts[/] {marks}")
             first = d.rollouts[0]
             lines.append(
-                f"[dim]rollout 0 → {escape(first['answer'] or '∅')}: {escape(first['text'][:300])}[/]"
+                f"[dim]rollout 0 → {shown(first['answer'] or '∅')}: {shown(first['text'][:300])}[/]"
             )
         if d.passage:
-            lines.append(f"[b]passage[/] [dim]{escape(d.passage[:600])}[/]")
+            lines.append(f"[b]passage[/] [dim]{shown(d.passage[:600])}[/]")
         if d.decisions:
             lines.append("[b]decisions[/] " + " → ".join(x["action"] for x in d.decisions))
         detail.update("\n".join(lines))

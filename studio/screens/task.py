@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import tomli_w
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -32,6 +31,7 @@ from engine.task_check import task_problems
 from engine.task_file import update_task_text, write_atomically
 from studio.modals import ConfirmModal, DiffModal
 from studio.screens.base import StudioScreen, reports_errors
+from studio.text import shown, shown_line
 
 TEXT_FIELDS = ("description", "input_format", "output_format")
 
@@ -164,7 +164,11 @@ class TaskScreen(StudioScreen):
             mark = "*" if rev.id == self.marked_revision else " "
             when = datetime.fromtimestamp(rev.created_at).strftime("%Y-%m-%d %H:%M")
             table.add_row(
-                f"{mark}{rev.id}", when, rev.message, rev.content_hash[:8], key=str(rev.id)
+                f"{mark}{rev.id}",
+                when,
+                shown_line(rev.message),
+                rev.content_hash[:8],
+                key=str(rev.id),
             )
         latest = self.store.latest_revision()
         self.query_one("#task-status", Static).update(f"revision {latest.id if latest else '-'}")
@@ -280,9 +284,9 @@ class TaskScreen(StudioScreen):
             return
         self.app.push_screen(
             DiffModal(
-                f"revision {left.id} {escape(left.message)}",
+                f"revision {left.id} {shown(left.message)}",
                 left.content,
-                f"revision {right.id} {escape(right.message)}",
+                f"revision {right.id} {shown(right.message)}",
                 right.content,
             )
         )

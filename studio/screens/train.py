@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -21,6 +20,7 @@ from engine.workspace import Workspace
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.screens.base import StudioScreen, reports_errors
+from studio.text import shown, shown_line
 from studio.widgets.charts import Curve, MetricChart, metric_scale
 
 SETTINGS = (
@@ -172,7 +172,7 @@ class TrainScreen(StudioScreen):
             lines = [("[green]preflight ok[/]" if pre.ok else "[red]preflight failed[/]")]
             for p in pre.problems:
                 colour = "red" if p.level == "error" else "yellow"
-                lines.append(f"[{colour}]{escape(p.title)}[/] [dim]{escape(p.hint)}[/]")
+                lines.append(f"[{colour}]{shown(p.title)}[/] [dim]{shown(p.hint)}[/]")
             lines += [f"[dim]{k}: {v}[/]" for k, v in pre.facts.items()]
             self.query_one("#preflight", Static).update("\n".join(lines))
         elif worker.name == "launch" and worker.result:
@@ -313,9 +313,9 @@ class TrainScreen(StudioScreen):
                 chart.headline().replace(f"{title} @ step {self.cursor_step}", title)
             )
         at = f"step {self.cursor_step}" if self.cursor_step is not None else "newest step"
-        compare = f" · [orange1]vs {escape(self.compare_id)}[/]" if self.compare_id else ""
+        compare = f" · [orange1]vs {shown(self.compare_id)}[/]" if self.compare_id else ""
         self.query_one("#curve-values", Static).update(
-            f"[b]{at}[/]{compare} · " + " · ".join(escape(v) for v in values_line)
+            f"[b]{at}[/]{compare} · " + " · ".join(shown(v) for v in values_line)
         )
 
     def _confirm_then(self, question: str, fn_name: str) -> None:
@@ -379,8 +379,8 @@ class TrainScreen(StudioScreen):
                 self.refresh_runs()
         self.query_one("#run-info", Static).update(
             f"[b]{run['id']}[/] {run['status']} · step {run['step']}/{run['total_steps'] or '?'} · "
-            f"{escape(run['base_model'])}"
-            + (f"\n[dim]{escape(run['message'])}[/]" if run["message"] else "")
+            f"{shown(run['base_model'])}"
+            + (f"\n[dim]{shown(run['message'])}[/]" if run["message"] else "")
         )
         if new:
             self.draw_curves()
@@ -389,7 +389,7 @@ class TrainScreen(StudioScreen):
             for s in self.samples:
                 reward = sum(v for v in s.get("rewards", {}).values() if v is not None)
                 lines.append(
-                    f"[b]step {s.get('step')} reward {reward:.2f}[/] {escape(' '.join(str(s.get('completion', '')).split())[:160])}"
+                    f"[b]step {s.get('step')} reward {reward:.2f}[/] {shown_line(s.get('completion', ''), 160)}"
                 )
             self.query_one("#completions", Static).update(
                 "\n".join(lines) or "[dim]no sampled completions yet[/]"

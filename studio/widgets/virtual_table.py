@@ -22,6 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from engine.text import visible_line
+
 PAGE = 64
 MAX_PAGES = 16
 
@@ -37,7 +39,9 @@ class Column:
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
-    text = " ".join(text.split())
+    text = visible_line(
+        text
+    )  # cells are raw segments: a control character would reach the terminal
     if len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text.rjust(width) if right else text.ljust(width)
