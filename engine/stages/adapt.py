@@ -12,6 +12,7 @@ from engine.errors import StageError
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
 from engine.parsing import ParseFailure, parse_sample
 from engine.pool import PoolSample, pool
+from engine.seeds import derive_seed
 from engine.stages import StageContext, run_blocking
 from engine.stages.probe import iter_probe, require_pool
 
@@ -142,7 +143,7 @@ def _rewrite_round(
                 rewrite_messages(ctx, parent, direction, output),
                 temperature=settings.temperature,
                 max_tokens=settings.max_tokens,
-                seed=(task.generation.seed * 7_919 + parent.id * 8 + attempt) & 0x7FFFFFFF,
+                seed=derive_seed(task.generation.seed, "adapt", parent.id, attempt),
                 json_schema=schema,
             )
             parsed = parse_sample(reply)

@@ -18,6 +18,7 @@ from engine.events import (
     StageWarning,
 )
 from engine.parsing import GeneratedSample, ParseFailure, parse_sample
+from engine.seeds import derive_seed
 from engine.stages import StageContext
 from engine.stages.dedup import iter_decontaminate, iter_dedup
 from engine.stages.keywords import iter_keywords
@@ -61,10 +62,6 @@ def assemble_output(ctx: StageContext, sample: GeneratedSample) -> str:
     if checker.extract(sample.output) is None and sample.answer:
         return f"{sample.output}\n{checker.render(sample.answer)}"
     return sample.output
-
-
-def _slot_seed(seed: int, slot: int, attempt: int) -> int:
-    return (seed * 1_000_003 + slot * 16 + attempt) & 0x7FFFFFFF
 
 
 def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[Event]:
@@ -127,7 +124,7 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
             generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids
         ]
         tries = [attempts.get(f"initial:{i}", 0) for i in batch]
-        seed = _slot_seed(gen.seed, batch[0], tries[0])
+        seed = derive_seed(gen.seed, "generate", batch[0], tries[0])
         try:
             if len(batch) == 1:
                 replies = [

@@ -9,6 +9,7 @@ from engine.answers import AnswerChecker, majority_vote, task_checker
 from engine.backends.instructor import get_instructor
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
 from engine.parsing import ParseFailure, parse_vote, vote_schema
+from engine.seeds import derive_seed
 from engine.stages import StageContext
 from engine.stages.synthesis_common import batch_size, messages, record_failure
 
@@ -31,10 +32,6 @@ def read_vote(checker: AnswerChecker, reply: str) -> tuple[str, str | None]:
         return reply, checker.extract(reply)
     text = f"{parsed.reasoning}\n{checker.render(parsed.answer)}".strip()
     return text, checker.extract(text)
-
-
-def _seed(base: int, sample_id: int) -> int:
-    return (base * 7_919 + sample_id * 64 + 1) & 0x7FFFFFFF
 
 
 def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
@@ -78,7 +75,7 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
                     requests,
                     temperature=gen.vote_temperature,
                     max_tokens=gen.vote_max_tokens,
-                    seed=_seed(gen.seed, batch[0]["id"]),
+                    seed=derive_seed(gen.seed, "label", batch[0]["id"]),
                     json_schema=schema,
                 )
             except (ValueError, RuntimeError) as exc:  # e.g. a question longer than the context

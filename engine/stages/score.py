@@ -18,6 +18,7 @@ from engine.events import (
     StageWarning,
 )
 from engine.pool import PoolSample, stale
+from engine.seeds import derive_seed
 from engine.selection import histogram, pass_rate
 from engine.stages import StageContext, run_blocking
 from engine.stages.probe import EMPTY_HINT, require_pool, split_checkable
@@ -79,7 +80,7 @@ def iter_score(
             temperature=settings.temperature,
             top_p=settings.top_p,
             max_tokens=settings.max_tokens,
-            seed=task.generation.seed * 1_000_003 + batch[0].id,
+            seed=derive_seed(task.generation.seed, "score", batch[0].id),
         )
         seen_text = seen_text or any(t.strip() for texts in outputs for t in texts)
         if not seen_text:
