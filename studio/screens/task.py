@@ -142,7 +142,7 @@ class TaskScreen(StudioScreen):
         self.problems = []
         if error is not None:
             self.error = error
-            panel.update(f"[red b]error:[/] {escape(error.title)}\n[b]fix:[/] {escape(error.hint)}")
+            panel.update(f"[red b]error:[/] {shown(error.title)}\n[b]fix:[/] {shown(error.hint)}")
             panel.display = True
             self.query_one("#task-tabs", TabbedContent).active = "tab-file"
             self.studio.show_error(error)
@@ -151,7 +151,7 @@ class TaskScreen(StudioScreen):
         self.problems = task_problems(task) if task is not None else []
         panel.update(
             "\n".join(
-                f"[yellow b]warning:[/] {escape(p.title)} [dim]fix: {escape(p.hint)}[/]"
+                f"[yellow b]warning:[/] {shown(p.title)} [dim]fix: {shown(p.hint)}[/]"
                 for p in self.problems
             )
         )
