@@ -48,3 +48,38 @@ class StageError(SdrlError):
 
 class RunError(SdrlError):
     """A training or evaluation run cannot start, continue or be found."""
+
+
+class DiskFullError(WorkspaceError):
+    """The disk holding the workspace (or a run folder) is full, or would be by a large write."""
+
+    def __init__(self, path: object, needed_mb: float | None = None) -> None:
+        import shutil
+        from pathlib import Path
+
+        folder = Path(str(path))
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        try:
+            free = shutil.disk_usage(folder).free / 2**20
+        except OSError:
+            free = 0.0
+        need = f"; this needs about {needed_mb:.0f} MB" if needed_mb else ""
+        super().__init__(
+            f"disk full at {path} ({free:.0f} MB free{need})",
+            "free some space on that disk (or move the workspace to a larger one), then run the "
+            "command again: finished work is kept and it resumes",
+        )
+        self.path = path
+
+
+def disk_full_from(exc: BaseException, path: object) -> DiskFullError | None:
+    """A DiskFullError for an OSError ENOSPC/EDQUOT or SQLite's "database or disk is full", else None."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(exc.filename or path)
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        return DiskFullError(path)
+    return None

@@ -80,10 +80,17 @@ def _refresh(store: Store, info: RunInfo) -> RunInfo:
     if info.status == "queued" and not info.pid and time.time() - info.updated_at < 30:
         return info  # launched a moment ago; the pid is being recorded
     if info.status in LIVE and not process_alive(info.pid):
+        from engine.training.run_folder import checkpoint_step, latest_checkpoint
+
+        checkpoint = latest_checkpoint(info.folder)
         message = (
             "the training process ended without reporting (killed?); `sdrl runs resume "
             + info.id
-            + "` continues from the last checkpoint"
+            + (
+                f"` continues from the checkpoint at step {checkpoint_step(checkpoint)}"
+                if checkpoint is not None
+                else "` starts it again from step 0 (no checkpoint was saved)"
+            )
         )
         with store.transaction() as conn:
             conn.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import SchemaError, WorkspaceError
+from engine.errors import DiskFullError, SchemaError, WorkspaceError, disk_full_from
 from engine.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -48,6 +49,13 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA busy_timeout=30000")
         except sqlite3.OperationalError as exc:
+            full = disk_full_from(exc, self.path)
+            if full is None and shutil.disk_usage(self.path.parent).free < 2**20:
+                full = DiskFullError(
+                    self.path
+                )  # SQLite says "disk I/O error" when -wal cannot grow
+            if full is not None:
+                raise full from exc
             raise WorkspaceError(
                 f"Cannot open the workspace database {self.path}: {exc}",
                 "check that the workspace folder and database are writable by you",
@@ -104,11 +112,15 @@ class Store:
             raise
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            # SQLite may have rolled back already (a full disk does): a second ROLLBACK would raise
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            full = disk_full_from(exc, self.path)
+            if full is not None:
+                raise full from exc
+            raise
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
@@ -161,6 +173,15 @@ class Store:
             "ON CONFLICT(revision_id, stage, key) DO UPDATE SET value=excluded.value, created_at=excluded.created_at",
             (revision_id, stage, key, value, time.time()),
         )
+
+
+def require_free_space(path: Path, needed_bytes: int) -> None:
+    """Refuse a large write up front (DiskFullError) when the disk at `path` has less free space."""
+    folder = Path(path)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if shutil.disk_usage(folder).free < needed_bytes:
+        raise DiskFullError(path, needed_bytes / 2**20)
 
 
 def _revision(row: sqlite3.Row) -> Revision:

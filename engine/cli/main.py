@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sqlite3
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
-from engine.errors import SdrlError
+from engine.errors import SdrlError, disk_full_from
 from engine.text import visible
 
 # name -> (module:attribute, one-line help). Modules load only when their command runs.
@@ -104,7 +106,13 @@ def cli(ctx: click.Context, workspace: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     try:
-        return cli.main(args=argv, prog_name="sdrl", standalone_mode=False)
+        try:
+            return cli.main(args=argv, prog_name="sdrl", standalone_mode=False)
+        except (OSError, sqlite3.OperationalError) as exc:
+            full = disk_full_from(exc, Path.cwd())
+            if full is None:
+                raise
+            raise full from exc
     except SdrlError as exc:
         click.secho(f"error: {visible(exc.title)}", fg="red", err=True)
         if exc.hint:

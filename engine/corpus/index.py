@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.corpus.chunking import query_terms
-from engine.errors import StageError
+from engine.errors import DiskFullError, StageError
 from engine.store import Store
 
 STATE_FILE = "sdrl-index.json"
@@ -233,9 +233,14 @@ class PassageIndex:
                 self._add(writer, rows)
         finally:
             conn.execute("COMMIT")
-        writer.commit()
-        writer.wait_merging_threads()
-        self._write_state(version, documents)
+        try:
+            writer.commit()
+            writer.wait_merging_threads()
+            self._write_state(version, documents)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, OSError) or "No space left" in str(exc):
+                raise DiskFullError(self.folder) from exc
+            raise
         self._index = None
         return True
 

@@ -21,7 +21,7 @@ from engine.events import (
     StageWarning,
 )
 from engine.stages import run_blocking
-from engine.store import Store
+from engine.store import Store, require_free_space
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 JSONL_SUFFIXES = {".jsonl"}
@@ -177,6 +177,8 @@ def iter_ingest(
                 result = FileResult(name, "unchanged")
             else:
                 passages, bad = _passages(path, _decode(data), chunk_chars, overlap, jsonl_field)
+                # the database and the index together take about three times the text
+                require_free_space(store.path, 3 * len(data) + 2**20)
                 _, updated = _store_document(store, name, digest, len(data), passages)
                 note = f"{bad} lines without a {jsonl_field!r} text skipped" if bad else ""
                 result = FileResult(name, "updated" if updated else "added", len(passages), note)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shlex
 from pathlib import Path
@@ -20,6 +22,51 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
         if (m := CHECKPOINT.match(p.name)) and (p / "trainer_state.json").is_file()
     ]
     return max(found)[1] if found else None
+
+
+def checkpoint_step(checkpoint: Path | None) -> int:
+    """The step a checkpoint was saved at (0 for none: training starts over)."""
+    match = CHECKPOINT.match(checkpoint.name) if checkpoint is not None else None
+    return int(match.group(1)) if match else 0
+
+
+def _logged_step(record: dict) -> int | None:  # type: ignore[type-arg]
+    """The training step an events.jsonl or samples.jsonl record belongs to, if any."""
+    if record.get("type") == "Progress":
+        return int(record.get("done") or 0)
+    if "step" in record and record.get("type") in (None, "Metric"):
+        return int(record["step"] or 0)
+    detail = record.get("detail")
+    if isinstance(detail, dict) and "step" in detail:
+        return int(detail["step"] or 0)
+    return None
+
+
+def forget_steps_after(run_dir: Path, step: int) -> int:
+    """Drop what steps after `step` logged to events.jsonl and samples.jsonl: a kill came before
+    their checkpoint, so the resumed run logs them again. Returns how many records were dropped."""
+    dropped = 0
+    for name in ("events.jsonl", "samples.jsonl"):
+        path = run_dir / name
+        if not path.is_file():
+            continue
+        kept: list[str] = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                dropped += 1  # a line cut short by the kill
+                continue
+            logged = _logged_step(record) if isinstance(record, dict) else None
+            if logged is not None and logged > step:
+                dropped += 1
+                continue
+            kept.append(line)
+        if dropped:
+            tmp = path.with_name(name + ".tmp")
+            tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+            os.replace(tmp, path)
+    return dropped
 
 
 def run_folder_intact(run_dir: Path) -> bool:

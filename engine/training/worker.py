@@ -27,7 +27,12 @@ from engine.training.configs import (
 )
 from engine.training.data import read_rows
 from engine.training.rewards import reward_funcs
-from engine.training.run_folder import latest_checkpoint, run_folder_intact
+from engine.training.run_folder import (
+    checkpoint_step,
+    forget_steps_after,
+    latest_checkpoint,
+    run_folder_intact,
+)
 
 
 def load_policy(model_spec: str, gpu: bool) -> tuple[Any, Any]:
@@ -102,6 +107,15 @@ def _set_status(store: Store, run_id: str, status: str, message: str = "", **ext
         )
 
 
+def _forget_unsaved_steps(store: Any, run_id: str, run_dir: Path, step: int) -> None:
+    """Resuming from the checkpoint at `step`: what later steps logged before a kill is logged again,
+    so it goes now (events, samples, metrics), and no step appears twice."""
+    forget_steps_after(run_dir, step)
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM run_metrics WHERE run_id=? AND step>?", (run_id, step))
+        conn.execute("UPDATE runs SET step=MIN(step, ?) WHERE id=?", (step, run_id))
+
+
 def train_run(workspace_root: Path, run_id: str) -> int:
     """Train (or resume) one run; returns the process exit code. The runs row tells the outcome."""
     from transformers import set_seed
@@ -141,6 +155,8 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         )
         callback.trainer = trainer
         checkpoint = latest_checkpoint(run_dir)
+        if is_main_process():
+            _forget_unsaved_steps(store, run_id, run_dir, checkpoint_step(checkpoint))
         log.append(
             StageStarted(
                 "train",

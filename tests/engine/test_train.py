@@ -99,6 +99,8 @@ def test_train_kill_resume_and_metrics(tmp_path) -> None:
         "checkpoint-3",
     )  # the newest complete one at the kill
     assert {e.name for e in events if isinstance(e, Metric)} >= {"reward_mean", "kl"}
+    reward_steps = [e.step for e in events if isinstance(e, Metric) and e.name == "reward_mean"]
+    assert reward_steps == [1, 2, 3, 4]  # no step logged twice across the kill
     assert any(isinstance(e, ItemDone) and e.detail.get("kind") == "sample" for e in events)
     assert (info.folder / "samples.jsonl").is_file()
     ws.close()
