@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import ConfigError
+from engine.selection import SelectionRule
 
 ANSWER_TYPES = ("numeric", "math", "multiple_choice", "exact", "custom")
 AnswerType = Literal["numeric", "math", "multiple_choice", "exact", "custom"]
@@ -92,7 +93,7 @@ class ScoringSettings(_Section):
 
 
 class SelectionSettings(_Section):
-    rule: Literal["paper", "band", "easy", "hard", "all"] = "paper"
+    rule: SelectionRule = "paper"
     m: PositiveInt = 500
     band: tuple[Probability, Probability] = (0.0, 1.0)
     validation_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1

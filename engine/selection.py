@@ -6,9 +6,11 @@ import random
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
-RULES = ("paper", "band", "easy", "hard", "all")
+SelectionRule = Literal["paper", "band", "easy", "hard", "all"]
+"""The selection rules (RANKERS below implements each); config, CLI and studio take their names from here."""
+RULES: tuple[str, ...] = get_args(SelectionRule)
 FORCED = ("accept", "pin")
 
 

@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from engine.workspace import init_workspace  # noqa: E402
-from studio.app import SCREENS_IN_ORDER, StudioApp  # noqa: E402
+from studio import SCREENS  # noqa: E402
+from studio.app import StudioApp  # noqa: E402
 from tests.studio.sample_data import (  # noqa: E402
     add_evals,
     add_run,
@@ -54,7 +55,7 @@ def main() -> None:
         add_samples(workspace, 60)
         add_run(workspace)
         add_evals(workspace, "20260101-000000-abcd")
-        for screen in SCREENS_IN_ORDER:
+        for screen in SCREENS:
             print(asyncio.run(shoot(workspace, screen)).relative_to(REPO))
         workspace.close()
 

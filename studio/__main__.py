@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-SCREENS = ("task", "preview", "samples", "pipeline", "train", "eval")
+from studio import SCREENS
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,9 +11,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from engine.workspace import Workspace
+from studio import SCREENS
 from studio.modals import ErrorModal, describe_error
-
-SCREENS_IN_ORDER = ("task", "preview", "samples", "pipeline", "train", "eval")
 
 
 def _lazy(name: str) -> Callable[[], Screen]:
@@ -43,11 +42,11 @@ def opening_screen(workspace: Workspace) -> str:
 class StudioApp(App[None]):
     TITLE = "sdrl studio"
     CSS_PATH = Path(__file__).with_name("studio.tcss")
-    MODES = {name: _lazy(name) for name in SCREENS_IN_ORDER}
+    MODES = {name: _lazy(name) for name in SCREENS}
     BINDINGS = [
         *(
             Binding(str(i), f"switch_mode('{name}')", name.title(), show=False)
-            for i, name in enumerate(SCREENS_IN_ORDER, start=1)
+            for i, name in enumerate(SCREENS, start=1)
         ),
         Binding("f1", "toggle_keys", "Keys"),
         Binding("f2", "change_theme", "Theme", show=False),
@@ -84,7 +83,7 @@ class StudioApp(App[None]):
         builtin = list(super().get_system_commands(screen))
         yield from builtin
         titles = {command.title for command in builtin}
-        for index, name in enumerate(SCREENS_IN_ORDER, start=1):
+        for index, name in enumerate(SCREENS, start=1):
             yield SystemCommand(
                 f"Go to {name.title()}", f"key {index}", partial(self.switch_mode, name)
             )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-RULES = ("paper", "band", "easy", "hard", "all")
+from engine.selection import RULES
+
+__all__ = ["RULES", "preview_selection"]
 
 
 def preview_selection(

@@ -9,6 +9,7 @@ import click
 
 from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
 from engine.events import Event
+from engine.selection import RULES
 from engine.text import visible_line
 
 
@@ -60,7 +61,7 @@ def score_cmd(ctx: click.Context, k: int | None, quiet: bool) -> None:
     render_events(iter_score(_context(ctx), k), quiet=quiet)
 
 
-_RULE = click.Choice(["paper", "band", "easy", "hard", "all"])
+_RULE = click.Choice(RULES)
 
 
 @click.command("select")

@@ -143,3 +143,12 @@ def test_selection_invariants(items, m, rule) -> None:
             for c in chosen.train + chosen.val
             if c.sample_id not in forced
         )
+
+
+def test_every_rule_name_has_a_ranker_and_config_accepts_it() -> None:
+    from engine.config import SelectionSettings
+    from engine.selection import RANKERS, RULES
+
+    assert set(RULES) == set(RANKERS)
+    for rule in RULES:
+        assert SelectionSettings(rule=rule).rule == rule

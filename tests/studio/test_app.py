@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from studio.app import SCREENS_IN_ORDER
+from studio import SCREENS
 from tests.conftest import REPO
 from tests.studio.test_pipeline import wait_for
 
@@ -14,7 +14,7 @@ from tests.studio.test_pipeline import wait_for
 async def test_number_keys_reach_every_screen(populated, make_app):
     app = make_app(populated, "samples")
     async with app.run_test(size=(80, 24)) as pilot:
-        for key, name in enumerate(SCREENS_IN_ORDER, start=1):
+        for key, name in enumerate(SCREENS, start=1):
             await pilot.press(str(key))
             await pilot.pause()
             assert app.current_mode == name and name == app.screen.NAME
@@ -47,7 +47,7 @@ async def test_palette_offers_every_screen_action(populated, make_app):
             "Sort",
             "Search",
         } <= titles
-        assert {f"Go to {name.title()}" for name in SCREENS_IN_ORDER} <= titles
+        assert {f"Go to {name.title()}" for name in SCREENS} <= titles
         assert "Theme" in titles
 
 
@@ -93,7 +93,7 @@ def test_import_and_first_paint_do_not_import_torch(tmp_path):
         from studio.app import StudioApp
         ws = init_workspace({str(tmp_path / "ws")!r}, "demo")
         async def main():
-            for start in {SCREENS_IN_ORDER!r}:
+            for start in {SCREENS!r}:
                 app = StudioApp(ws, start=start)
                 async with app.run_test(size=(80, 24)) as pilot:
                     await pilot.pause()

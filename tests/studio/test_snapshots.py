@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from studio.app import SCREENS_IN_ORDER, StudioApp
+from studio import SCREENS
+from studio.app import StudioApp
 from tests.studio.sample_data import preview_events
 
 SIZES = [(80, 24), (120, 40)]
@@ -14,7 +15,7 @@ KEYS = {"train": ["a"], "samples": ["down", "a", "down"]}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("screen", SCREENS_IN_ORDER)
+@pytest.mark.parametrize("screen", SCREENS)
 def test_screen_snapshot(snap_compare, populated, screen, size, monkeypatch):
     monkeypatch.setenv("TZ", "UTC")  # revision times are shown in local time
     time.tzset()
