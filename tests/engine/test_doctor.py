@@ -78,3 +78,19 @@ def test_fault_spec_names_a_point_and_a_signal(monkeypatch) -> None:
     monkeypatch.setenv(ENV, "doctor-child:SIGNOPE")
     with pytest.raises(ConfigError, match="names no signal"):
         injected_signal("doctor-child")
+
+
+def test_in_a_workspace_the_doctor_checks_the_models_of_its_task(workspace, sdrl, tmp_path) -> None:
+    missing = tmp_path / "mine.gguf"
+    task_file = workspace.root / "task.toml"
+    text = task_file.read_text()
+    assert 'base = "gemma3-270m"' in text
+    task_file.write_text(text.replace('base = "gemma3-270m"', f'base = "{missing}"'))
+    result = sdrl("-w", str(workspace.root), "doctor", env={ENV: "doctor-child:SIGILL"})
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("FAIL") and f"base {missing}" in line for line in lines)
+    assert "not found" in result.stdout
+    assert f"base {GEMMA3}" not in result.stdout
+    assert any(f"instructor {SMOLLM2} (llama.cpp)" in line for line in lines)
+    assert any(line.startswith("ok") and "disk (workspace)" in line for line in lines)
