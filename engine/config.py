@@ -97,6 +97,9 @@ class SelectionSettings(_Section):
     m: PositiveInt = 500
     band: tuple[Probability, Probability] = (0.0, 1.0)
     validation_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    drop_low_agreement: bool = False
+    """Leave out samples whose label agreement is below generation.low_agreement (doubtful labels); accepted
+    and pinned samples stay. Off, as in the paper; `sdrl instructor check` suggests the threshold."""
     seed: int = 0
 
     @model_validator(mode="after")

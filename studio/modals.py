@@ -136,3 +136,19 @@ class DiffModal(ModalScreen[None]):
                 with VerticalScroll(classes="diff-side"):
                     yield Label(title, classes="dialog-title")
                     yield Static(text)
+
+
+class TextModal(ModalScreen[None]):
+    """A titled block of plain text lines (shown as data, never as markup), closed with escape."""
+
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.text_title = title
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.text_title, classes="dialog-title")
+            yield Static(Text("\n".join(self.lines)), id="text-body")

@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "engine.cli.evaluate:eval_cmd",
         "Greedy accuracy of base and adapter on a benchmark file.",
     ),
+    "instructor": (
+        "engine.cli.instructor:instructor_group",
+        "Check the instructor: label accuracy vs gold by agreement.",
+    ),
     "export": (
         "engine.cli.export:export_group",
         "Export the dataset, an adapter or a merged model.",

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.answers import AnswerChecker, majority_vote, task_checker
 from engine.backends.instructor import get_instructor
+from engine.config import TaskDefinition
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
 from engine.parsing import ParseFailure, parse_vote, vote_schema
 from engine.seeds import derive_seed
@@ -16,11 +17,12 @@ from engine.stages.synthesis_common import batch_size, messages, record_failure
 STAGE = "label"
 
 
-def vote_messages(ctx: StageContext, question: str) -> list[dict[str, str]]:
+def vote_messages(task: TaskDefinition, question: str) -> list[dict[str, str]]:
+    """One vote request: the instructor answers `question` as the task asks (also used by `sdrl instructor check`)."""
     return messages(
         "vote",
-        description=ctx.task.description.strip(),
-        output_format=ctx.task.output_format.strip(),
+        description=task.description.strip(),
+        output_format=task.output_format.strip(),
         question=question.strip(),
     )
 
@@ -68,7 +70,7 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
         replies: list[list[str]] = [[] for _ in batch]
         if instructor is not None:
             requests = [
-                vote_messages(ctx, row["question"]) for row in batch for _ in range(n_votes)
+                vote_messages(ctx.task, row["question"]) for row in batch for _ in range(n_votes)
             ]
             try:
                 flat = instructor.chat_many(

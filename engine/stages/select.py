@@ -53,7 +53,18 @@ def iter_select(
             (ctx.revision.id, key),
         )
     }
-    candidates = [Candidate(s.id, rates.get(s.id), s.decision) for s in samples]
+    low = ctx.task.generation.low_agreement
+    doubtful = {
+        s.id
+        for s in samples
+        if settings.drop_low_agreement
+        and s.decision not in ("accept", "pin")
+        and s.agreement is not None
+        and s.agreement < low
+    }
+    candidates = [
+        Candidate(s.id, rates.get(s.id), s.decision) for s in samples if s.id not in doubtful
+    ]
     if not rates and not any(c.decision in ("accept", "pin") for c in candidates):
         raise StageError(
             f"No sample of revision {ctx.revision.id} has a pass rate for {key}",
@@ -74,6 +85,7 @@ def iter_select(
         "validation_share": settings.validation_share,
         "seed": settings.seed,
         "model": key,
+        "dropped_low_agreement": len(doubtful),
     }
     with ctx.store.transaction() as conn:
         cur = conn.execute(
@@ -107,5 +119,6 @@ def iter_select(
             "val": len(chosen.val),
             "scored": len(rates),
             "pool": len(candidates),
+            "dropped_low_agreement": len(doubtful),
         },
     )

@@ -11,6 +11,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from engine import queries
+from studio.modals import TextModal
 from studio.screens.base import StudioScreen
 from studio.text import shown, shown_line
 
@@ -34,7 +35,10 @@ def _acc(e: dict[str, Any] | None) -> str:
 class EvalScreen(StudioScreen):
     NAME = "eval"
     AUTO_FOCUS = "#eval-table"
-    BINDINGS = [Binding("r", "reload", "Reload")]
+    BINDINGS = [
+        Binding("r", "reload", "Reload"),
+        Binding("i", "instructor_check", "Instructor check"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,6 +78,22 @@ class EvalScreen(StudioScreen):
             )
         else:
             self.show_items(0)
+
+    def action_instructor_check(self) -> None:
+        """The latest `sdrl instructor check`: label accuracy vs gold by agreement level."""
+        from engine.instructor_check import latest_report, report_lines
+
+        report = latest_report(self.store)
+        lines = (
+            report_lines(report)
+            if report
+            else [
+                "no instructor check yet: run",
+                "  sdrl instructor check --benchmark FILE --limit 50",
+                "to see how often the instructor's majority label is right at each agreement level",
+            ]
+        )
+        self.app.push_screen(TextModal("Instructor check", lines))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:

@@ -27,6 +27,26 @@ async def test_eval_without_evaluations_says_how_to_get_them(workspace, make_app
         assert "sdrl eval" in str(app.screen.query_one("#eval-detail").render())
 
 
+async def test_eval_shows_the_instructor_check_table(workspace, make_app):
+    from engine.calibration import LabelCheck
+    from engine.instructor_check import make_report, save_report
+
+    app = make_app(workspace, "eval")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        assert "sdrl instructor check" in str(app.screen.query_one("#text-body").render())
+        await pilot.press("escape")
+        checks = [LabelCheck(1.0, True)] * 6 + [LabelCheck(0.5, False)] * 4
+        save_report(workspace.store, 1, make_report("gsm8k-mini", 4, checks, 0, 0.8))
+        await pilot.press("i")
+        await pilot.pause()
+        body = str(app.screen.query_one("#text-body").render())
+        assert "gsm8k-mini" in body and "overall label accuracy: 60%" in body
+        assert "generation.low_agreement = 0.75" in body  # 6 of 6 right from 0.75 up
+
+
 def fake_preview(kept: list):
     def iter_preview(ctx, k=3, seed=None, ingest=True):
         yield StageStarted("preview", total=k)
