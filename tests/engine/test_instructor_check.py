@@ -66,7 +66,7 @@ def test_stopped_check_stores_nothing(workspace, monkeypatch) -> None:
 
 def test_select_drops_low_agreement_labels_only_when_asked(workspace) -> None:
     from engine.backends.solver import model_key
-    from engine.stages.select import select_samples
+    from engine.stages.select import iter_select
 
     ctx = StageContext.open(workspace)
     key = model_key(ctx.task)
@@ -85,11 +85,11 @@ def test_select_drops_low_agreement_labels_only_when_asked(workspace) -> None:
     task = ctx.task.model_copy(deep=True)
     task.selection.validation_share, task.selection.m = 0.0, 10
     task.generation.low_agreement = 0.5
-    kept = select_samples(StageContext(workspace, ctx.revision, task))
+    kept = run_blocking(iter_select(StageContext(workspace, ctx.revision, task)))
     assert kept is not None and kept.counts["train"] == 4
     assert kept.counts["dropped_low_agreement"] == 0
     task.selection.drop_low_agreement = True
-    dropped = select_samples(StageContext(workspace, ctx.revision, task))
+    dropped = run_blocking(iter_select(StageContext(workspace, ctx.revision, task)))
     assert dropped is not None and dropped.counts["train"] == 2
     assert dropped.counts["dropped_low_agreement"] == 2
     items = workspace.store.query(
