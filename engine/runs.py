@@ -164,9 +164,13 @@ def start_run(
 ) -> str:
     """Check, snapshot the config and data into a new run folder, and launch the worker detached. Returns the run id.
 
-    With `accelerate_config` the worker runs under `accelerate launch` (multi-GPU DDP / DeepSpeed, docs/scale-out.md).
+    With `accelerate_config` the worker runs under `accelerate launch` (multi-GPU DDP / DeepSpeed, docs/scale-out.md);
+    `num_processes` > 1 alone picks DDP over the GPUs, or over CPU processes (gloo) without a GPU.
     """
-    from engine.training.configs import planned_steps
+    from engine.training.configs import default_accelerate_config, planned_steps
+
+    if num_processes and num_processes > 1 and accelerate_config is None:
+        accelerate_config = default_accelerate_config()
     from engine.training.data import write_rows
 
     revision, task, pre, selection_id, rows = prepare(workspace, overrides, model)

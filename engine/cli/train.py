@@ -100,7 +100,8 @@ def _follow(ctx: click.Context, run_id: str) -> None:
     "--num-processes",
     type=int,
     default=None,
-    help="With --accelerate-config: processes (GPUs) to use.",
+    help="Processes to train on (DDP through accelerate: one per GPU, or CPU processes with gloo); "
+    "without --accelerate-config a DDP config is chosen.",
 )
 @click.pass_context
 def train_cmd(

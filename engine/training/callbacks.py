@@ -86,27 +86,30 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._step_time = time.perf_counter() - self._step_started
-        if not run_folder_intact(self.run_dir):
+        lost, stop = self._decide_everywhere(
+            not run_folder_intact(self.run_dir), self.should_stop()
+        )
+        if lost:
             self.folder_lost = True
             control.should_training_stop = True
             control.should_save = False
-        elif self._stop_everywhere():
+        elif stop:
             self.stopped = True
             control.should_save = (
                 True  # a checkpoint at the stop step, so resume continues exactly here
             )
             control.should_training_stop = True
 
-    def _stop_everywhere(self) -> bool:
-        """Every process must stop at the same step (DDP would hang otherwise): the decision is reduced across ranks."""
-        wanted = self.should_stop()
+    def _decide_everywhere(self, *wanted: bool) -> list[bool]:
+        """Every process must stop at the same step (DDP would hang otherwise): each flag is true on every
+        rank when it is true on any rank, so all ranks take the same branch."""
         accelerator = getattr(self.trainer, "accelerator", None)
         if accelerator is None or accelerator.num_processes <= 1:
-            return wanted
+            return list(wanted)
         import torch
 
-        flag = torch.tensor([1.0 if wanted else 0.0], device=accelerator.device)
-        return bool(accelerator.reduce(flag, reduction="sum").item() > 0)
+        flags = torch.tensor([1.0 if w else 0.0 for w in wanted], device=accelerator.device)
+        return [bool(v > 0) for v in accelerator.reduce(flags, reduction="sum").tolist()]
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self.emit(

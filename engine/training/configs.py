@@ -22,6 +22,26 @@ def has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def default_accelerate_config(gpu: bool | None = None) -> Path:
+    """The launch config for `--num-processes N` without `--accelerate-config`: DDP over the GPUs, or over
+    CPU processes with the gloo backend where there is no GPU."""
+    from engine.workspace import assets_dir
+
+    gpu = has_gpu() if gpu is None else gpu
+    return assets_dir() / "accelerate" / ("ddp.yaml" if gpu else "cpu-ddp.yaml")
+
+
+def adapter_digest(model: Any) -> float:
+    """The sum of |w| over the LoRA weights: equal on every rank when DDP kept them in step."""
+    return float(
+        sum(
+            p.detach().double().abs().sum().item()
+            for name, p in model.named_parameters()
+            if "lora_" in name
+        )
+    )
+
+
 def planned_steps(settings: TrainingSettings, n_rows: int) -> int:
     """Optimizer steps the run will take: max_steps, or epochs x ceil(rows / prompts per step)."""
     if settings.max_steps:

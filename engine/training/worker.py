@@ -16,10 +16,11 @@ from engine.answers import task_checker
 from engine.backends.solver import PLAIN_STOP
 from engine.config import TaskDefinition
 from engine.errors import RunError, SdrlError
-from engine.events import EventLog, StageFinished, StageStarted, StageWarning
+from engine.events import EventLog, ItemDone, StageFinished, StageStarted, StageWarning
 from engine.prompting import solve_messages
 from engine.store import Store
 from engine.training.configs import (
+    adapter_digest,
     build_configs,
     has_gpu,
     is_main_process,
@@ -33,6 +34,17 @@ from engine.training.run_folder import (
     latest_checkpoint,
     run_folder_intact,
 )
+
+
+def allow_indexed_cpu_locations() -> None:
+    """Resuming a multi-process CPU run loads the optimizer state with map_location=torch.device("cpu", rank)
+    (transformers' Trainer maps to `args.device` whenever world_size > 1), a location torch.load does not know.
+    Teach it that "cpu:N" is the CPU."""
+    import torch
+
+    torch.serialization.register_package(
+        30, lambda obj: None, lambda obj, location: obj if location.startswith("cpu:") else None
+    )
 
 
 def load_policy(model_spec: str, gpu: bool) -> tuple[Any, Any]:
@@ -157,6 +169,8 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         checkpoint = latest_checkpoint(run_dir)
         if is_main_process():
             _forget_unsaved_steps(store, run_id, run_dir, checkpoint_step(checkpoint))
+        if checkpoint and trainer.args.world_size > 1 and not has_gpu():
+            allow_indexed_cpu_locations()
         log.append(
             StageStarted(
                 "train",
@@ -174,7 +188,9 @@ def train_run(workspace_root: Path, run_id: str) -> int:
                 "metrics up to the last step are in the workspace database; start a new run with `sdrl train`",
             )
         trainer.save_model(str(run_dir / "adapter"))
+        _record_ranks_agree(trainer, log)
         status = "stopped" if callback.stopped else "finished"
+        print(f"rank {os.environ.get('RANK', '0')}: {status} at step {step}", flush=True)
         (run_dir / "stop").unlink(missing_ok=True)
         _set_status(
             store,
@@ -203,6 +219,28 @@ def train_run(workspace_root: Path, run_id: str) -> int:
             f"see {run_dir / 'train.log'}; fix the cause and `sdrl runs resume {run_id}`",
         )
         return 1
+
+
+def _record_ranks_agree(trainer: Any, log: Any) -> None:
+    """Every rank's adapter digest, gathered to rank 0 and logged: after DDP they must be equal."""
+    import torch
+
+    accelerator = trainer.accelerator
+    mine = torch.tensor(
+        [adapter_digest(trainer.model)], dtype=torch.float64, device=accelerator.device
+    )
+    digests = [float(d) for d in accelerator.gather(mine).tolist()]
+    log.append(
+        ItemDone("train", item_id="adapter", detail={"kind": "adapter", "rank_digests": digests})
+    )
+    if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
+        log.append(
+            StageWarning(
+                "train",
+                message=f"the ranks' adapters differ after training (digests {digests})",
+                hint="report this: DDP should keep the LoRA weights equal on every rank",
+            )
+        )
 
 
 def _fail(store: Store, run_id: str, run_dir: Path, log: Any, title: str, hint: str) -> None:
