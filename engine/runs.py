@@ -13,13 +13,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.config import TrainingSettings, validate_settings
 from engine.errors import RunError
 from engine.events import Event, EventLog
 from engine.store import Store
 from engine.workspace import Workspace
+
+if TYPE_CHECKING:
+    from engine.config import TaskDefinition
+    from engine.store import Revision
+    from engine.training.data import Row
+    from engine.training.preflight import Preflight
 
 LIVE = ("queued", "running")
 WORKER_MODULE = "engine.training.worker"
@@ -141,17 +147,31 @@ def training_settings(base: TrainingSettings, overrides: dict[str, Any] | None) 
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a launch or a `--check` works from: the task with the overrides applied, its preflight,
+    and the training rows of the selection they come from."""
+
+    revision: Revision
+    task: TaskDefinition
+    preflight: Preflight
+    selection_id: int
+    rows: list[Row]
+
+
 def prepare(
     workspace: Workspace, overrides: dict[str, Any] | None = None, model: str | None = None
-) -> tuple[Any, Any, Any, int, list[Any]]:
-    """(revision, task with overrides, preflight, selection id, rows) for a launch or a `--check`."""
+) -> Prepared:
+    """The current revision's task with `overrides`, its preflight for `model`, and the selected training rows."""
     from engine.training.data import selected_rows
     from engine.training.preflight import preflight
 
     revision, task = workspace.current_revision()
     task = task.model_copy(update={"training": training_settings(task.training, overrides)})
     selection_id, rows = selected_rows(workspace.store, task, revision.id, ("train",))
-    return revision, task, preflight(task, rows, model or task.models.base), selection_id, rows
+    return Prepared(
+        revision, task, preflight(task, rows, model or task.models.base), selection_id, rows
+    )
 
 
 def start_run(
@@ -173,8 +193,14 @@ def start_run(
         accelerate_config = default_accelerate_config()
     from engine.training.data import write_rows
 
-    revision, task, pre, selection_id, rows = prepare(workspace, overrides, model)
-    pre.raise_if_failed()
+    prepared = prepare(workspace, overrides, model)
+    prepared.preflight.raise_if_failed()
+    revision, task, selection_id, rows = (
+        prepared.revision,
+        prepared.task,
+        prepared.selection_id,
+        prepared.rows,
+    )
     base = model or task.models.base
     run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:4]
     run_dir = workspace.runs_dir / run_id
@@ -187,7 +213,7 @@ def start_run(
         "selection_id": selection_id,
         "total_steps": total,
         "task": task.model_dump(mode="json"),
-        "preflight": pre.facts,
+        "preflight": prepared.preflight.facts,
         "launch": {
             "accelerate_config": str(Path(accelerate_config).resolve())
             if accelerate_config

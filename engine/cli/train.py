@@ -119,7 +119,7 @@ def train_cmd(
     ws = workspace_from(ctx)
     overrides = parse_overrides(settings)
     if check:
-        _, _, pre, _, _ = prepare(ws, overrides, model)
+        pre = prepare(ws, overrides, model).preflight
         _print_preflight(pre)
         pre.raise_if_failed()
         return

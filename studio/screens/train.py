@@ -160,7 +160,7 @@ class TrainScreen(StudioScreen):
         def check() -> Any:
             workspace = Workspace(root)  # its own connection for the thread
             try:
-                return prepare(workspace, overrides)[2]
+                return prepare(workspace, overrides).preflight
             finally:
                 workspace.close()
 
