@@ -89,6 +89,46 @@ def _last_boxed(text: str) -> str | None:
     return None
 
 
+MATH_TIMEOUT_S = 5
+"""math-verify's own limit per parse and per comparison, on the main thread (a signal alarm)."""
+MATH_OFF_MAIN_CHARS = 300
+"""Off the main thread there is no alarm: answers longer than this are compared as text only."""
+_POWER_TOWER = re.compile(r"\^\s*(?:\{[^{}]*|\w+\s*)\^")
+"""`a^{b^c}`: the one short form that makes sympy work for minutes (an exponent holding a power)."""
+
+
+def math_equivalent(a: str, b: str) -> bool:
+    """Whether two LaTeX answers are mathematically equal (math-verify), safe in any thread.
+
+    math-verify bounds its work with `signal.alarm`, which only the main thread may use: elsewhere (the
+    studio's workers) its timeouts are switched off and the work is bounded here instead, by refusing
+    inputs that could run long (see MATH_OFF_MAIN_CHARS, _POWER_TOWER) -- those compare as text. Garbage
+    input is "not equal" inside math-verify (raise_on_error=False); any error it still raises propagates.
+    """
+    import threading
+
+    from math_verify import parse, verify  # lazy: sympy is slow to import
+
+    on_main = threading.current_thread() is threading.main_thread()
+    if not on_main and any(len(x) > MATH_OFF_MAIN_CHARS or _POWER_TOWER.search(x) for x in (a, b)):
+        return a.strip() == b.strip()
+    limit = MATH_TIMEOUT_S if on_main else None
+    if limit is None:
+        _silence_no_timeout_warning()
+    gold = parse(f"${b}$", parsing_timeout=limit)  # type: ignore[arg-type]
+    pred = parse(f"${a}$", parsing_timeout=limit)  # type: ignore[arg-type]
+    return bool(gold) and bool(pred) and bool(verify(gold, pred, timeout_seconds=limit))
+
+
+def _silence_no_timeout_warning() -> None:
+    """math-verify logs a warning the first time its timeout is off; ours is bounded (see math_equivalent)."""
+    import math_verify.grader
+    import math_verify.parser
+
+    math_verify.parser.TIMEOUT_WARNING_SHOWN = True  # type: ignore[attr-defined]
+    math_verify.grader.TIMEOUT_WARNING_SHOWN = True  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class MathChecker:
     """MATH style: the last `\\boxed{...}`, compared by mathematical equivalence (math-verify)."""
@@ -101,14 +141,7 @@ class MathChecker:
     def equivalent(self, a: str, b: str) -> bool:
         if a.strip() == b.strip():
             return True
-        from math_verify import parse, verify  # lazy: sympy is slow to import
-
-        try:
-            gold = parse(f"${b}$")
-            pred = parse(f"${a}$")
-            return bool(gold) and bool(pred) and bool(verify(gold, pred))
-        except Exception:  # noqa: BLE001 - math-verify raises many kinds on garbage; garbage is "not equal"
-            return False
+        return math_equivalent(a, b)
 
     def render(self, answer: str) -> str:
         return f"\\boxed{{{answer}}}"

@@ -115,17 +115,71 @@ def load_benchmark(
     return items
 
 
-def val_items(workspace: Workspace, task: Any, revision_id: int) -> tuple[str, list[Item]]:
-    """The held-out synthetic split of the latest selection (never trained on)."""
+def val_items(
+    workspace: Workspace, task: Any, revision_id: int, run_id: str | None = None
+) -> tuple[str, list[Item]]:
+    """The held-out synthetic split, as curated: of the selection run `run_id` was trained from, else the latest one.
+
+    A run's own selection, because a re-select after training can move the run's training samples into the newest val split.
+    """
     from engine.training.data import selected_rows
 
-    selection_id, rows = selected_rows(workspace.store, task, revision_id, ("val",))
+    selection_id = _run_selection(workspace, run_id) if run_id else None
+    selection_id, rows = selected_rows(
+        workspace.store, task, revision_id, ("val",), selection_id=selection_id
+    )
     if not rows:
         raise RunError(
-            "The latest selection has no 'val' split",
+            f"Selection {selection_id} has no 'val' split",
             "set selection.validation_share > 0 and select again",
         )
     return f"val:selection-{selection_id}", [Item(r.question, r.answer) for r in rows]
+
+
+def _run_selection(workspace: Workspace, run_id: str) -> int:
+    from engine.queries import run
+
+    info = run(workspace.store, run_id)
+    if info is None or info["selection_id"] is None:
+        raise RunError(
+            f"Run {run_id} does not record the selection it was trained from",
+            "evaluate it on a benchmark file (--benchmark) instead of --split val",
+        )
+    return int(info["selection_id"])
+
+
+def training_questions(
+    workspace: Workspace, task: Any, revision_id: int, run_id: str | None = None
+) -> tuple[str, list[str]]:
+    """(what it is, questions) of the training set: the rows run `run_id` trained on, else the latest selection's train split."""
+    from engine.training.data import read_rows, selected_rows
+
+    if run_id:
+        from engine.queries import run
+
+        info = run(workspace.store, run_id)
+        snapshot = Path(info["folder"]) / "train.jsonl" if info else None
+        if snapshot is not None and snapshot.is_file():
+            return f"run {run_id}", [r.question for r in read_rows(snapshot)]
+        selection_id: int | None = _run_selection(workspace, run_id)
+    else:
+        from engine.queries import latest_selection_id
+
+        selection_id = latest_selection_id(workspace.store, revision_id)
+        if selection_id is None:
+            return "no selection", []
+    _, rows = selected_rows(workspace.store, task, revision_id, ("train",), selection_id)
+    return f"selection {selection_id}", [r.question for r in rows]
+
+
+def benchmark_overlap(items: Sequence[Item], training: Sequence[str], n: int) -> int:
+    """How many items share an `n`-word sequence with any training question (the decontamination test)."""
+    from engine.stages.dedup import ngrams
+
+    seen: set[tuple[str, ...]] = set()
+    for question in training:
+        seen |= ngrams(question, n)
+    return sum(1 for item in items if ngrams(item.question, n) & seen)
 
 
 def check_adapter_base(adapter: Path, base_folder: Path) -> None:
@@ -232,64 +286,19 @@ def iter_eval(
     )
 
 
-def latest_pair(workspace: Workspace, benchmark: str | None = None) -> tuple[int, int]:
-    """(base eval id, adapter eval id): the newest adapter eval and the newest base eval of the same benchmark and size."""
-    sql = (
-        "SELECT * FROM evals WHERE adapter IS NOT NULL"
-        + (" AND benchmark=?" if benchmark else "")
-        + " ORDER BY id DESC LIMIT 1"
-    )
-    other = workspace.store.query(sql, (benchmark,) if benchmark else ())
-    if not other:
-        raise RunError(
-            "No adapter evaluation to compare", "run `sdrl eval --benchmark FILE --run RUN` first"
-        )
-    base = workspace.store.query(
-        "SELECT id FROM evals WHERE adapter IS NULL AND benchmark=? AND n=? ORDER BY id DESC LIMIT 1",
-        (other[0]["benchmark"], other[0]["n"]),
-    )
-    if not base:
-        raise RunError(
-            f"No base-model evaluation of {other[0]['benchmark']} with {other[0]['n']} items",
-            "run `sdrl eval` on the same benchmark and --limit without --run",
-        )
-    return int(base[0]["id"]), int(other[0]["id"])
-
-
 def compare(workspace: Workspace, base_id: int, other_id: int) -> Comparison:
+    """Fixed and broken items of two comparable evals (same benchmark, model and item count)."""
+    from engine.queries import eval_comparison, eval_row
+
     store = workspace.store
-    evals = {
-        r["id"]: r
-        for r in store.query("SELECT * FROM evals WHERE id IN (?, ?)", (base_id, other_id))
-    }
-    if base_id not in evals or other_id not in evals:
-        raise RunError(
-            f"No evaluation {base_id if base_id not in evals else other_id}",
-            "see `sdrl eval --list`",
-        )
-    before = {
-        r["idx"]: r for r in store.query("SELECT * FROM eval_items WHERE eval_id=?", (base_id,))
-    }
-    after = {
-        r["idx"]: r for r in store.query("SELECT * FROM eval_items WHERE eval_id=?", (other_id,))
-    }
-    common = sorted(set(before) & set(after))
-    fixed = [
-        (i, after[i]["question"])
-        for i in common
-        if not before[i]["correct"] and after[i]["correct"]
-    ]
-    broken = [
-        (i, after[i]["question"])
-        for i in common
-        if before[i]["correct"] and not after[i]["correct"]
-    ]
+    base, other = eval_row(store, base_id), eval_row(store, other_id)
+    diff = eval_comparison(store, base_id, other_id)
     return Comparison(
         base_id,
         other_id,
-        evals[base_id]["accuracy"],
-        evals[other_id]["accuracy"],
-        len(common),
-        fixed,
-        broken,
+        base["accuracy"],
+        other["accuracy"],
+        diff["n"],
+        [(r["idx"], r["question"]) for r in diff["fixed"]],
+        [(r["idx"], r["question"]) for r in diff["broken"]],
     )

@@ -14,17 +14,24 @@ LEFT JOIN decisions e ON e.id = (
     AND NOT EXISTS (SELECT 1 FROM decisions c WHERE c.sample_id = s.id AND c.action = 'clear' AND c.id > x.id))"""
 """Joins `e`, the edit in force of sample `s`: its newest edit not undone by a later clear."""
 
+DECISION_IN_FORCE_JOIN = """
+LEFT JOIN decisions d ON d.id = (
+    SELECT MAX(id) FROM decisions WHERE sample_id = s.id AND action IN ('accept', 'pin', 'reject', 'clear'))"""
+"""Joins `d`, the decision in force of sample `s`: its newest accept, pin, reject or clear ('clear' = none)."""
+
+TEXT_IN_FORCE = "COALESCE(e.question, s.question) AS question, COALESCE(e.answer, s.label) AS label"
+"""The question and label in force of `s` (needs EDIT_IN_FORCE_JOIN): the edit's, else the generated ones."""
+
 _POOL_SQL = (
     """
 SELECT s.id, s.origin, s.parent_id, s.round, s.status, s.agreement, s.passage_id,
-       COALESCE(e.question, s.question) AS question,
-       COALESCE(e.answer, s.label) AS label,
+       """
+    + TEXT_IN_FORCE
+    + """,
        e.created_at AS edited_at,
        CASE WHEN d.action IN ('accept', 'pin', 'reject') THEN d.action END AS decision
-FROM samples s
-LEFT JOIN decisions d ON d.id = (
-    SELECT MAX(id) FROM decisions WHERE sample_id = s.id AND action IN ('accept', 'pin', 'reject', 'clear'))
-"""
+FROM samples s"""
+    + DECISION_IN_FORCE_JOIN
     + EDIT_IN_FORCE_JOIN
     + """
 WHERE s.revision_id = ?

@@ -108,17 +108,15 @@ def _refresh(store: Store, info: RunInfo) -> RunInfo:
 
 
 def list_runs(store: Store) -> list[RunInfo]:
-    return [
-        _refresh(store, _info(r))
-        for r in store.query("SELECT * FROM runs WHERE kind='train' ORDER BY created_at DESC")
-    ]
+    from engine.queries import train_runs
+
+    return [_refresh(store, _info(r)) for r in train_runs(store)]
 
 
 def get_run(store: Store, run_id: str, *, refresh: bool = True) -> RunInfo:
-    rows = store.query(
-        "SELECT * FROM runs WHERE id=? OR id LIKE ? ORDER BY created_at DESC",
-        (run_id, f"{run_id}%"),
-    )
+    from engine.queries import runs_matching
+
+    rows = runs_matching(store, run_id)
     if not rows:
         raise RunError(f"No run {run_id!r} in this workspace", "list runs with `sdrl runs list`")
     if len(rows) > 1 and rows[0]["id"] != run_id:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -85,27 +85,33 @@ def eval_cmd(
     from engine.evaluate import (
         compare,
         iter_eval,
-        latest_pair,
         load_benchmark,
         parse_mapping,
         val_items,
     )
+    from engine.queries import evals, latest_pair
     from engine.runs import get_run
 
     ws = workspace_from(ctx)
     if list_evals:
-        rows = ws.store.query(
-            "SELECT id, run_id, benchmark, adapter, n, accuracy FROM evals ORDER BY id"
-        )
+        rows = evals(ws.store)
         if as_json:
-            echo_json([dict(r) for r in rows])
+            echo_json(
+                [
+                    {
+                        k: r[k]
+                        for k in ("id", "run_id", "benchmark", "model", "adapter", "n", "accuracy")
+                    }
+                    for r in rows
+                ]
+            )
         for r in rows if not as_json else []:
             click.echo(
                 f"#{r['id']}  {'adapter ' + str(r['run_id']) if r['adapter'] else 'base':<30} {r['accuracy']:.1%} of {r['n']}  {visible_line(r['benchmark'])}"
             )
         return
     if compare_ids and not (benchmark or split):
-        base_id, other_id = ids or latest_pair(ws)
+        base_id, other_id = ids or latest_pair(ws.store)
         _output(compare(ws, base_id, other_id), as_json)
         return
     if bool(benchmark) == bool(split):
@@ -129,8 +135,9 @@ def eval_cmd(
         name, path = resolve_benchmark(benchmark)
         items = load_benchmark(path, task_checker(task), parse_mapping(mapping), limit)
     else:
-        name, items = val_items(ws, task, revision.id)
+        name, items = val_items(ws, task, revision.id, run_id)
         items = items[:limit] if limit else items
+    overlap = _report_overlap(ws, task, revision.id, run_id, items, as_json)
     tokens = max_tokens or task.difficulty.probe_max_tokens
     stop = StopFlag().install()
     ids_done: dict[str, int] = {}
@@ -161,15 +168,37 @@ def eval_cmd(
                 f"{label}: {finished.counts['accuracy']:.1%} ({finished.counts['correct']}/{finished.counts['n']})  eval #{finished.counts['eval_id']}"
             )
     if "base" in ids_done and "adapter" in ids_done:
-        _output(compare(ws, ids_done["base"], ids_done["adapter"]), as_json)
+        _output(compare(ws, ids_done["base"], ids_done["adapter"]), as_json, overlap)
     elif as_json:
-        echo_json(ids_done)
+        echo_json({**ids_done, "overlap": overlap})
 
 
-def _output(cmp: Comparison, as_json: bool) -> None:
+def _report_overlap(
+    ws: Any, task: Any, revision_id: int, run_id: str | None, items: Any, as_json: bool
+) -> dict[str, Any]:
+    """Count the items that share an n-gram with the training set; say so, and warn on stderr when any do."""
+    from engine.evaluate import benchmark_overlap, training_questions
+
+    n = task.generation.decontaminate_ngram
+    source, questions = training_questions(ws, task, revision_id, run_id)
+    count = benchmark_overlap(items, questions, n)
+    if not as_json:
+        click.echo(
+            f"overlap: {count} of {len(items)} items share a {n}-word sequence with the training set ({source}, {len(questions)} questions)"
+        )
+    if count:
+        click.echo(
+            f"warning: {count} evaluated item{'s' if count != 1 else ''} overlap the training set ({source}): "
+            "the accuracy is not a clean held-out measure; set generation.decontaminate_file to this benchmark and regenerate",
+            err=True,
+        )
+    return {"items": count, "of": len(items), "ngram": n, "training_set": source}
+
+
+def _output(cmp: Comparison, as_json: bool, overlap: dict[str, Any] | None = None) -> None:
     if as_json:
         from dataclasses import asdict
 
-        echo_json(asdict(cmp))
+        echo_json({**asdict(cmp), **({"overlap": overlap} if overlap is not None else {})})
     else:
         _print_comparison(cmp)

@@ -48,8 +48,11 @@ def iter_adapt(
     solver: Solver | None = None,
     votes: int | None = None,
 ) -> Iterator[Event]:
-    """R rounds of probe -> rewrite -> dedup -> label; round r rewrites the samples of round r-1. Resumes per slot."""
-    from engine.stages.dedup import iter_dedup
+    """R rounds of probe -> rewrite -> dedup -> decontaminate -> label; round r rewrites the samples of round r-1.
+
+    Resumes per slot. Rewrites are checked against the benchmarks like generated samples (a rewrite can
+    turn into a benchmark question)."""
+    from engine.stages.dedup import iter_decontaminate, iter_dedup
     from engine.stages.label import iter_label
 
     rounds = ctx.task.difficulty.rounds if rounds is None else rounds
@@ -69,6 +72,7 @@ def iter_adapt(
         if finished.stopped or ctx.should_stop():
             return
         yield from iter_dedup(ctx)
+        yield from iter_decontaminate(ctx)
         yield from iter_label(ctx, votes=votes)
 
 

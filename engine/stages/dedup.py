@@ -127,25 +127,42 @@ def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
     return {tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)}
 
 
-def iter_decontaminate(ctx: StageContext) -> Iterator[Event]:
-    """Samples sharing any `decontaminate_ngram`-word sequence with the benchmark become `contaminated`."""
+def benchmark_files(ctx: StageContext) -> list[Path]:
+    """The benchmarks to decontaminate against: generation.decontaminate_file (must exist) and every benchmark
+    file this workspace was evaluated on that is still there."""
+    from engine.queries import evals
+
     gen = ctx.task.generation
-    if not gen.decontaminate_file:
+    files: list[Path] = []
+    if gen.decontaminate_file:
+        path = Path(gen.decontaminate_file).expanduser()
+        files.append(path if path.is_absolute() else ctx.workspace.root / path)
+    for benchmark in dict.fromkeys(str(e["benchmark"]) for e in evals(ctx.store)):
+        path = Path(benchmark)
+        if path.is_absolute() and path.is_file() and path not in files:
+            files.append(path)
+    return files
+
+
+def iter_decontaminate(ctx: StageContext) -> Iterator[Event]:
+    """Samples sharing any `decontaminate_ngram`-word sequence with a benchmark (benchmark_files) become `contaminated`."""
+    gen = ctx.task.generation
+    files = benchmark_files(ctx) if gen.decontaminate else []
+    if not files:
         yield StageStarted("decontaminate", total=0)
         yield StageFinished("decontaminate", counts={"skipped": 1})
         return
-    path = Path(gen.decontaminate_file).expanduser()
-    if not path.is_absolute():
-        path = ctx.workspace.root / path
     bench: set[tuple[str, ...]] = set()
-    for text in benchmark_texts(path):
-        bench |= ngrams(text, gen.decontaminate_ngram)
+    for path in files:
+        for text in benchmark_texts(path):
+            bench |= ngrams(text, gen.decontaminate_ngram)
     rows = ctx.store.query(
         "SELECT id, question FROM samples WHERE revision_id=? AND status IN ('pending','labelled') ORDER BY id",
         (ctx.revision.id,),
     )
     yield StageStarted("decontaminate", total=len(rows))
     hit = [r["id"] for r in rows if ngrams(r["question"], gen.decontaminate_ngram) & bench]
+    names = ", ".join(p.name for p in files)
     with ctx.store.transaction() as conn:
         for sample_id in hit:
             conn.execute("UPDATE samples SET status='contaminated' WHERE id=?", (sample_id,))
@@ -154,6 +171,6 @@ def iter_decontaminate(ctx: StageContext) -> Iterator[Event]:
                 ctx.revision.id,
                 "decontaminate",
                 str(sample_id),
-                f"shares a {gen.decontaminate_ngram}-word sequence with {path.name}",
+                f"shares a {gen.decontaminate_ngram}-word sequence with {names}",
             )
     yield StageFinished("decontaminate", counts={"checked": len(rows), "contaminated": len(hit)})

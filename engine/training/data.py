@@ -1,4 +1,4 @@
-"""The training rows: the latest selection of a revision (one split), with curation edits applied, as prompt + answer rows."""
+"""The training rows: a selection (one or more splits) as curated, read through engine.queries, as prompt + answer rows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.errors import RunError
 from engine.prompting import solve_prompt
+from engine.queries.selections import latest_selection_id, selected_samples
 from engine.store import Store
 
 
@@ -31,22 +32,6 @@ class Row:
         return asdict(self)
 
 
-def latest_selection_id(store: Store, revision_id: int) -> int | None:
-    return store.scalar(
-        "SELECT id FROM selections WHERE revision_id=? ORDER BY id DESC LIMIT 1", (revision_id,)
-    )
-
-
-_ROWS_SQL = """
-SELECT s.id, s.question, s.label, s.origin, s.agreement, s.revision_id, si.split, si.pass_rate,
-       d.action AS action, d.question AS new_question, d.answer AS new_answer
-FROM selection_items si JOIN samples s ON s.id = si.sample_id
-LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE sample_id = s.id)
-WHERE si.selection_id = ? AND si.split IN ({splits})
-ORDER BY si.split, s.id
-"""
-
-
 def selected_rows(
     store: Store,
     task: Any,
@@ -54,37 +39,30 @@ def selected_rows(
     splits: Sequence[str] = ("train",),
     selection_id: int | None = None,
 ) -> tuple[int, list[Row]]:
-    """(selection id, rows) of the latest selection of `revision_id`; rejected samples and unlabelled ones are left out."""
+    """(selection id, rows) of `selection_id`, else the latest selection of `revision_id`, as curated.
+
+    Edits in force replace question and label, rejected and unlabelled samples are left out (engine.queries).
+    """
     sel = selection_id if selection_id is not None else latest_selection_id(store, revision_id)
     if sel is None:
         raise RunError(
             f"No selection for revision {revision_id}: there is nothing to train on",
             "run the pipeline through selection first (`sdrl run`, or `sdrl select`), or save the task.toml you selected with",
         )
-    marks = ",".join("?" for _ in splits)
-    rows: list[Row] = []
-    for r in store.query(_ROWS_SQL.format(splits=marks), (sel, *splits)):
-        if r["action"] == "reject":
-            continue
-        question = (
-            r["new_question"] if r["action"] == "edit" and r["new_question"] else r["question"]
+    rows = [
+        Row(
+            solve_prompt(task, s.question),
+            s.label,
+            s.question,
+            s.sample_id,
+            s.split,
+            s.origin,
+            s.pass_rate,
+            s.agreement,
+            s.revision_id,
         )
-        label = r["new_answer"] if r["action"] == "edit" and r["new_answer"] else r["label"]
-        if label is None or not str(label).strip():
-            continue
-        rows.append(
-            Row(
-                solve_prompt(task, question),
-                str(label),
-                question,
-                int(r["id"]),
-                r["split"],
-                r["origin"],
-                r["pass_rate"],
-                r["agreement"],
-                int(r["revision_id"]),
-            )
-        )
+        for s in selected_samples(store, sel, splits)
+    ]
     return int(sel), rows
 
 

@@ -132,15 +132,16 @@ def train_run(workspace_root: Path, run_id: str) -> int:
     """Train (or resume) one run; returns the process exit code. The runs row tells the outcome."""
     from transformers import set_seed
 
+    from engine.queries import run
     from engine.training.callbacks import RunCallback
     from engine.workspace import Workspace
 
     store = Workspace(Path(workspace_root)).store
-    row = store.query("SELECT * FROM runs WHERE id=?", (run_id,))
-    if not row:
+    row = run(store, run_id)
+    if row is None:
         print(f"run {run_id} not found in {workspace_root}", file=sys.stderr)
         return 2
-    run_dir = Path(row[0]["folder"])
+    run_dir = Path(row["folder"])
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -16,18 +16,6 @@ from studio.screens.base import StudioScreen
 from studio.text import shown, shown_line
 
 
-def pair_evals(evals: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per benchmark and model: the newest base eval (no adapter) and the newest trained one."""
-    pairs: dict[tuple[str, str], dict[str, Any]] = {}
-    for e in evals:  # in id order, so later ones replace earlier ones
-        slot = pairs.setdefault(
-            (e["benchmark"], e["model"]),
-            {"benchmark": e["benchmark"], "model": e["model"], "base": None, "trained": None},
-        )
-        slot["trained" if e["adapter"] else "base"] = e
-    return list(pairs.values())
-
-
 def _acc(e: dict[str, Any] | None) -> str:
     return "-" if e is None else f"{100 * e['accuracy']:.1f}% ({e['correct']}/{e['n']})"
 
@@ -60,7 +48,7 @@ class EvalScreen(StudioScreen):
     def action_reload(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        self.pairs = pair_evals(queries.evals(self.store))
+        self.pairs = queries.eval_pairs(self.store)
         for i, p in enumerate(self.pairs):
             change = "-"
             if p["base"] and p["trained"]:

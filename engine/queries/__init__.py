@@ -1,6 +1,8 @@
-"""Read helpers over the store for browsing UIs: paged sample queries, sample detail, curation decisions, runs and evals.
+"""The one read path over the store: samples as curated (paged queries, detail, decisions with undo), selections,
+runs and evals, for the studio, the CLI, training, export and eval.
 
 Plain functions returning dataclasses and dicts; the only writes are curation decisions (apply / undo).
+Submodules: `selections` (what trains), `training_runs`, `evaluations` (the one eval pairing).
 """
 
 from __future__ import annotations
@@ -9,8 +11,35 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.pool import EDIT_IN_FORCE_JOIN
+from engine.pool import EDIT_IN_FORCE_JOIN, TEXT_IN_FORCE
+from engine.queries.evaluations import (
+    eval_comparison,
+    eval_pairs,
+    eval_row,
+    evals,
+    latest_pair,
+    pair_evals,
+)
+from engine.queries.selections import SelectedSample, latest_selection_id, selected_samples
+from engine.queries.training_runs import run, run_metrics_since, runs, runs_matching, train_runs
 from engine.store import Store
+
+__all__ = [
+    "SelectedSample",
+    "eval_comparison",
+    "eval_pairs",
+    "eval_row",
+    "evals",
+    "latest_pair",
+    "latest_selection_id",
+    "pair_evals",
+    "run",
+    "run_metrics_since",
+    "runs",
+    "runs_matching",
+    "selected_samples",
+    "train_runs",
+]
 
 DECISION_ACTIONS = ("accept", "reject", "pin", "clear", "edit")
 SORT_COLUMNS = ("id", "question", "label", "agreement", "origin", "pass_rate", "status")
@@ -36,8 +65,10 @@ STATUS_FILTERS = (
 # the newest edit not followed by a clear replaces question and label, so pinning an edited sample keeps the edit.
 _SAMPLE_SELECT = (
     """
-SELECT s.id, s.origin, s.status AS base_status, s.agreement,
-  COALESCE(e.question, s.question) AS question, COALESCE(e.answer, s.label) AS label, e.id AS edit_id,
+SELECT s.id, s.revision_id, s.origin, s.status AS base_status, s.agreement,
+  """
+    + TEXT_IN_FORCE
+    + """, e.id AS edit_id,
   (SELECT sc.pass_rate FROM scores sc WHERE sc.sample_id=s.id ORDER BY sc.created_at DESC LIMIT 1) AS pass_rate,
   (SELECT d.action FROM decisions d WHERE d.sample_id=s.id AND d.action IN ('accept','pin','reject','clear')
    ORDER BY d.id DESC LIMIT 1) AS decision
@@ -61,6 +92,12 @@ class SampleRow:
     origin: str
     pass_rate: float | None
     status: str
+    """The status in force: accepted, pinned or rejected by decision, else edited, else the pipeline's."""
+    edited: bool = False
+    """An edit is in force: question and label are the user's."""
+    decision: str | None = None
+    """accept, pin or reject in force, or None."""
+    revision_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,6 +121,10 @@ class SampleDetail:
     rollouts: list[dict[str, Any]] = field(default_factory=list)
     probe: dict[str, Any] | None = None
     decisions: list[dict[str, Any]] = field(default_factory=list)
+
+
+_ID_CHUNK = 500
+"""Ids per `IN (...)` list, well below SQLite's limit on bound parameters."""
 
 
 def _where(query: SampleQuery) -> tuple[str, list[Any]]:
@@ -157,13 +198,12 @@ def sample_ids(store: Store, revision_id: int, query: SampleQuery) -> list[int]:
 
 def sample_rows(store: Store, revision_id: int, ids: list[int]) -> list[SampleRow]:
     """The rows of `ids`, in that order."""
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    rows = {
-        r["id"]: _row(r)
-        for r in store.query(f"{_wrapped(f'AND s.id IN ({marks})')}", [revision_id, *ids])
-    }
+    rows: dict[int, SampleRow] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        sql = _wrapped(f"AND s.id IN ({marks})")
+        rows.update((r["id"], _row(r)) for r in store.query(sql, [revision_id, *chunk]))
     return [rows[i] for i in ids if i in rows]
 
 
@@ -180,7 +220,16 @@ def sample_page(
 
 def _row(r: Any) -> SampleRow:
     return SampleRow(
-        r["id"], r["question"], r["label"], r["agreement"], r["origin"], r["pass_rate"], r["status"]
+        r["id"],
+        r["question"],
+        r["label"],
+        r["agreement"],
+        r["origin"],
+        r["pass_rate"],
+        r["status"],
+        r["edit_id"] is not None,
+        r["decision"] if r["decision"] in ("accept", "pin", "reject") else None,
+        int(r["revision_id"]),
     )
 
 
@@ -262,6 +311,25 @@ def decide(
     return len(sample_ids)
 
 
+def edit_sample(
+    store: Store, sample_id: int, *, question: str | None = None, answer: str | None = None
+) -> SampleRow:
+    """Record an edit of one sample; a field not given keeps its text in force. Returns the row after the edit."""
+    row = sample_row(store, sample_id)
+    if row is None:
+        raise ValueError(f"no sample {sample_id}")
+    new_question = row.question if question is None else question.strip()
+    if not new_question:
+        raise ValueError("the question cannot be empty")
+    new_answer = (row.label or "") if answer is None else answer.strip()
+    decide(store, [sample_id], "edit", question=new_question, answer=new_answer)
+    edited = sample_row(store, sample_id)
+    assert (
+        edited is not None
+    )  # the sample was there a moment ago and samples are never deleted here
+    return edited
+
+
 def undo_decision(store: Store, sample_ids: list[int]) -> int:
     """Delete the newest decision of each sample (the previous one comes back in force); returns how many."""
     undone = 0
@@ -328,44 +396,3 @@ def adaptation_counts(store: Store, revision_id: int) -> dict[str, int]:
         "easier": origins.get("easier", 0),
         "initial": origins.get("initial", 0),
     }
-
-
-# -- runs and evals -----------------------------------------------------------------------------
-def runs(store: Store) -> list[dict[str, Any]]:
-    return [dict(r) for r in store.query("SELECT * FROM runs ORDER BY created_at DESC, id")]
-
-
-def run(store: Store, run_id: str) -> dict[str, Any] | None:
-    rows = store.query("SELECT * FROM runs WHERE id=?", (run_id,))
-    return dict(rows[0]) if rows else None
-
-
-def run_metrics_since(
-    store: Store, run_id: str, after_rowid: int = 0
-) -> tuple[list[tuple[int, str, float]], int]:
-    """New metric rows (step, name, value) after `after_rowid`, and the rowid to pass next time."""
-    rows = store.query(
-        "SELECT rowid, step, name, value FROM run_metrics WHERE run_id=? AND rowid>? ORDER BY rowid",
-        (run_id, after_rowid),
-    )
-    last = int(rows[-1]["rowid"]) if rows else after_rowid
-    return [(int(r["step"]), str(r["name"]), float(r["value"])) for r in rows], last
-
-
-def evals(store: Store) -> list[dict[str, Any]]:
-    return [dict(r) for r in store.query("SELECT * FROM evals ORDER BY id")]
-
-
-def eval_comparison(
-    store: Store, base_eval: int, trained_eval: int
-) -> dict[str, list[dict[str, Any]]]:
-    """Items the trained model fixed (base wrong, trained right) and broke (the reverse), matched by index."""
-    rows = store.query(
-        "SELECT b.idx, b.question, b.gold, b.answer AS base_answer, t.answer AS trained_answer, "
-        "b.correct AS base_correct, t.correct AS trained_correct FROM eval_items b "
-        "JOIN eval_items t ON t.idx=b.idx AND t.eval_id=? WHERE b.eval_id=? ORDER BY b.idx",
-        (trained_eval, base_eval),
-    )
-    fixed = [dict(r) for r in rows if not r["base_correct"] and r["trained_correct"]]
-    broken = [dict(r) for r in rows if r["base_correct"] and not r["trained_correct"]]
-    return {"fixed": fixed, "broken": broken}
