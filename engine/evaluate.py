@@ -150,25 +150,23 @@ def _run_selection(workspace: Workspace, run_id: str) -> int:
 
 def training_questions(
     workspace: Workspace, task: Any, revision_id: int, run_id: str | None = None
-) -> tuple[str, list[str]]:
-    """(what it is, questions) of the training set: the rows run `run_id` trained on, else the latest selection's train split."""
+) -> tuple[str | None, list[str]]:
+    """(what it is, questions) of the training set: the rows run `run_id` trained on, else the latest selection's
+    train split; (None, []) when there is none to check against."""
+    from engine.queries import latest_selection_id, run
     from engine.training.data import read_rows, selected_rows
 
     if run_id:
-        from engine.queries import run
-
         info = run(workspace.store, run_id)
         snapshot = Path(info["folder"]) / "train.jsonl" if info else None
         if snapshot is not None and snapshot.is_file():
             return f"run {run_id}", [r.question for r in read_rows(snapshot)]
-        selection_id: int | None = _run_selection(workspace, run_id)
+        selection_id = info["selection_id"] if info else None
     else:
-        from engine.queries import latest_selection_id
-
         selection_id = latest_selection_id(workspace.store, revision_id)
-        if selection_id is None:
-            return "no selection", []
-    _, rows = selected_rows(workspace.store, task, revision_id, ("train",), selection_id)
+    if selection_id is None:
+        return None, []
+    _, rows = selected_rows(workspace.store, task, revision_id, ("train",), int(selection_id))
     return f"selection {selection_id}", [r.question for r in rows]
 
 

@@ -181,6 +181,12 @@ def _report_overlap(
 
     n = task.generation.decontaminate_ngram
     source, questions = training_questions(ws, task, revision_id, run_id)
+    if source is None:
+        if not as_json:
+            click.echo(
+                "overlap: not checked (no training set recorded: no selection, or an old run)"
+            )
+        return {"items": None, "of": len(items), "ngram": n, "training_set": None}
     count = benchmark_overlap(items, questions, n)
     if not as_json:
         click.echo(
@@ -189,7 +195,8 @@ def _report_overlap(
     if count:
         click.echo(
             f"warning: {count} evaluated item{'s' if count != 1 else ''} overlap the training set ({source}): "
-            "the accuracy is not a clean held-out measure; set generation.decontaminate_file to this benchmark and regenerate",
+            "the accuracy is not a clean held-out measure; `sdrl generate` now marks such samples contaminated "
+            "(every evaluated benchmark is checked), then select and train again",
             err=True,
         )
     return {"items": count, "of": len(items), "ngram": n, "training_set": source}

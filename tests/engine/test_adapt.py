@@ -132,3 +132,23 @@ def test_unparseable_rewrites_are_counted_and_retried_a_bounded_number_of_times(
 def test_adapt_needs_a_pool(workspace: Workspace, fake_instructor: FakeInstructor) -> None:
     with pytest.raises(StageError, match="No labelled samples"):
         run_blocking(iter_adapt(StageContext.open(workspace), 1, solver=FakeSolver(), votes=0))
+
+
+def test_rewrites_are_decontaminated(workspace: Workspace, fake_instructor: FakeInstructor) -> None:
+    """A rewrite that turns into a benchmark question is caught like a generated one, before labelling."""
+    (workspace.root / "bench.jsonl").write_text(
+        json.dumps({"question": "Here is a harder question number 1 about muffins today."}) + "\n"
+    )
+    workspace.task_file.write_text(
+        workspace.task_file.read_text().replace(
+            "[generation]",
+            '[generation]\ndecontaminate_file = "bench.jsonl"\ndecontaminate_ngram = 6',
+        )
+    )
+    ids = add_samples(workspace, QUESTIONS[:2])
+    run_blocking(iter_adapt(StageContext.open(workspace), 1, solver=FakeSolver("#### 16"), votes=0))
+    status = {
+        r["slot_key"]: r["status"]
+        for r in workspace.store.query("SELECT slot_key, status FROM samples WHERE round=1")
+    }
+    assert status == {f"harder:1:{ids[0]}": "contaminated", f"easier:1:{ids[1]}": "labelled"}

@@ -60,3 +60,40 @@ def test_majority_vote_tie_goes_to_first_seen_and_none_when_nothing_parses() -> 
     assert majority_vote(NumericChecker(), ["5", "4"]).answer == "5"
     empty = majority_vote(NumericChecker(), [None, None])
     assert empty.answer is None and empty.agreement == 0.0
+
+
+def test_math_equivalence_in_a_worker_thread() -> None:
+    """The studio checks answers in worker threads, where math-verify's signal alarm cannot be used."""
+    import threading
+
+    checker = MathChecker()
+    results: dict[str, object] = {}
+
+    def check() -> None:
+        try:
+            results["half"] = checker.equivalent("1/2", "\\frac{1}{2}")
+            results["third"] = checker.equivalent("1/3", "\\frac{1}{2}")
+            results["root"] = checker.equivalent("\\sqrt{4}", "2")
+            results["tower"] = checker.equivalent("9^{9^{9^{9}}}", "1")  # bounded: compared as text
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever escaped the thread
+            results["error"] = exc
+
+    worker = threading.Thread(target=check)
+    worker.start()
+    worker.join()
+    assert results == {"half": True, "third": False, "root": True, "tower": False}
+    assert checker.equivalent(
+        "1/2", "\\frac{1}{2}"
+    )  # and on the main thread, with math-verify's alarm
+
+
+def test_math_verify_errors_are_not_turned_into_not_equal(monkeypatch) -> None:
+    import math_verify
+    import pytest
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("signal only works in main thread of the main interpreter")
+
+    monkeypatch.setattr(math_verify, "parse", broken)
+    with pytest.raises(ValueError, match="main thread"):
+        MathChecker().equivalent("1/2", "\\frac{1}{2}")

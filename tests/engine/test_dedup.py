@@ -89,3 +89,32 @@ def test_decontaminate_against_a_benchmark_file(workspace) -> None:
         "contaminated",
         "labelled",
     ]
+
+
+def test_decontamination_is_on_by_default_against_every_evaluated_benchmark(workspace) -> None:
+    import time
+
+    bench = workspace.root / "evaluated.jsonl"
+    bench.write_text(
+        json.dumps({"question": "Janet's ducks lay 16 eggs per day and she eats three"}) + "\n"
+    )
+    text = workspace.task_file.read_text().replace(
+        "[generation]", "[generation]\ndecontaminate_ngram = 6"
+    )
+    workspace.task_file.write_text(text)
+    ctx = StageContext.open(workspace)
+    _add(workspace, ctx, ["Every day Janet's ducks lay 16 eggs per day. How many?", "Tom's hat."])
+    assert run_blocking(iter_decontaminate(ctx)).counts == {"skipped": 1}  # type: ignore[union-attr]
+    with (
+        workspace.store.transaction() as conn
+    ):  # what `sdrl eval --benchmark evaluated.jsonl` records
+        conn.execute(
+            "INSERT INTO evals(benchmark, model, n, correct, accuracy, created_at) VALUES (?, 'm', 1, 0, 0, ?)",
+            (str(bench.resolve()), time.time()),
+        )
+    finished = run_blocking(iter_decontaminate(ctx))
+    assert finished is not None and finished.counts == {"checked": 2, "contaminated": 1}
+    workspace.task_file.write_text(
+        text.replace("[generation]", "[generation]\ndecontaminate = false")
+    )
+    assert run_blocking(iter_decontaminate(StageContext.open(workspace))).counts == {"skipped": 1}  # type: ignore[union-attr]

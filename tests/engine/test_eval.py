@@ -184,3 +184,116 @@ def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl) -> None:
     assert all(i["prediction"] is not None for i in items)
     again = sdrl("-w", str(workspace.root), "eval", "--compare")
     assert again.returncode == 0 and f"adapter eval #{rows[1]['id']}" in again.stdout
+
+
+def _record_run(ws, run_id: str, selection_id: int, folder: Path) -> None:
+    """A finished run row that records the selection it was trained from (what start_run writes)."""
+    now = time.time()
+    with ws.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO runs(id, kind, status, created_at, updated_at, folder, config, selection_id, base_model) "
+            "VALUES (?, 'train', 'finished', ?, ?, ?, '{}', ?, 'm')",
+            (run_id, now, now, str(folder), selection_id),
+        )
+
+
+def test_val_split_of_a_run_is_the_selection_it_was_trained_from(workspace, tmp_path) -> None:
+    from engine.evaluate import Item, val_items
+    from engine.training.data import insert_selection
+
+    revision, task = workspace.current_revision()
+    trained = insert_selection(
+        workspace.store,
+        revision.id,
+        [("Alpha: 1 + 1?", "2", 0.5, "train"), ("Beta: 2 + 2?", "4", 0.5, "val")],
+    )
+    _record_run(workspace, "run-a", trained, tmp_path / "run-a")
+    alpha, beta = [r[0] for r in workspace.store.query("SELECT id FROM samples ORDER BY id")]
+    with workspace.store.transaction() as conn:  # a re-select after training swaps the splits
+        reselected = conn.execute(
+            "INSERT INTO selections(revision_id, rule, params, created_at) VALUES (?, 'band', '{}', ?)",
+            (revision.id, time.time()),
+        ).lastrowid
+        conn.executemany(
+            "INSERT INTO selection_items(selection_id, sample_id, split, pass_rate) VALUES (?,?,?,0.5)",
+            [(reselected, alpha, "val"), (reselected, beta, "train")],
+        )
+    name, items = val_items(workspace, task, revision.id, "run-a")
+    assert name == f"val:selection-{trained}" and items == [Item("Beta: 2 + 2?", "4")]
+    assert val_items(workspace, task, revision.id)[1] == [Item("Alpha: 1 + 1?", "2")]
+
+
+def test_overlap_between_a_benchmark_and_the_runs_training_set(workspace, tmp_path) -> None:
+    from engine.evaluate import Item, benchmark_overlap, training_questions
+    from engine.training.data import insert_selection, selected_rows, write_rows
+
+    revision, task = workspace.current_revision()
+    question = "Janet's ducks lay 16 eggs per day and she eats three for breakfast every morning."
+    selection = insert_selection(
+        workspace.store, revision.id, [(question, "9", 0.5, "train"), ("Other?", "1", 0.5, "val")]
+    )
+    folder = tmp_path / "run-b"
+    folder.mkdir()
+    write_rows(folder / "train.jsonl", selected_rows(workspace.store, task, revision.id)[1])
+    _record_run(workspace, "run-b", selection, folder)
+    source, questions = training_questions(workspace, task, revision.id, "run-b")
+    assert source == "run run-b" and questions == [question]
+    items = [Item(question.upper(), "9"), Item("How many legs does a spider have?", "8")]
+    assert benchmark_overlap(items, questions, 13) == 1
+    assert benchmark_overlap(items[1:], questions, 13) == 0
+
+
+@pytest.mark.slow
+def test_cli_eval_warns_when_the_benchmark_overlaps_the_training_set(workspace, sdrl) -> None:
+    from engine.training.data import insert_selection
+
+    revision, _ = workspace.current_revision()
+    question = "Janet's ducks lay 16 eggs per day and she eats three for breakfast every morning."
+    insert_selection(workspace.store, revision.id, [(question, "9", 0.5, "train")])
+    path = Path(workspace.root) / "b.jsonl"
+    path.write_text(
+        json.dumps({"question": question, "answer": "#### 9"})
+        + "\n"
+        + json.dumps({"question": "How many legs does a spider have?", "answer": "#### 8"})
+        + "\n"
+    )
+    result = sdrl("-w", str(workspace.root), "eval", "--benchmark", str(path), "--max-tokens", "4")
+    assert result.returncode == 0, result.stderr
+    assert "overlap: 1 of 2 items share a 13-word sequence" in result.stdout
+    assert "warning: 1 evaluated item overlap the training set" in result.stderr
+
+
+def _add_eval(ws, adapter: str | None, n: int, benchmark: str = "bench") -> int:
+    with ws.store.transaction() as conn:
+        eval_id = conn.execute(
+            "INSERT INTO evals(run_id, benchmark, model, adapter, n, correct, accuracy, created_at) VALUES (NULL,?,'m',?,?,0,0,?)",
+            (benchmark, adapter, n, time.time()),
+        ).lastrowid
+        conn.executemany(
+            "INSERT INTO eval_items VALUES (?,?,?,?,?,?,?)",
+            [(eval_id, i, f"q{i}", "1", "", None, 0) for i in range(n)],
+        )
+    return int(eval_id or 0)
+
+
+def test_evals_of_different_item_counts_are_never_paired(workspace) -> None:
+    from engine.queries import eval_pairs, latest_pair
+
+    base = _add_eval(workspace, None, 10)
+    adapter = _add_eval(workspace, "runs/x/adapter", 100)
+    pairs = eval_pairs(workspace.store)
+    assert [
+        (p["n"], p["base"] and p["base"]["id"], p["trained"] and p["trained"]["id"]) for p in pairs
+    ] == [
+        (10, base, None),
+        (100, None, adapter),
+    ]
+    with pytest.raises(RunError, match="No base-model evaluation of bench with 100 items"):
+        latest_pair(workspace.store)
+    with pytest.raises(RunError, match="not comparable"):
+        compare(workspace, base, adapter)
+    other_benchmark = _add_eval(workspace, None, 100, "another")
+    with pytest.raises(RunError, match="not comparable"):
+        compare(workspace, other_benchmark, adapter)
+    same = _add_eval(workspace, None, 100)
+    assert latest_pair(workspace.store) == (same, adapter)

@@ -20,6 +20,21 @@ async def test_eval_compares_base_and_trained(populated, make_app):
         assert "#1 gold 3" in detail and "#3 gold 5" in detail
 
 
+async def test_eval_never_pairs_evals_of_different_item_counts(populated, make_app):
+    from tests.engine.test_eval import _add_eval
+
+    newest = _add_eval(populated, "runs/x/adapter", 100, "gsm8k-mini")
+    with populated.store.transaction() as conn:
+        conn.execute("UPDATE evals SET model='gemma3-270m' WHERE id=?", (newest,))
+    app = make_app(populated, "eval")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#eval-table")
+        assert table.row_count == 2
+        assert table.get_row_at(0) == ["gsm8k-mini", "50.0% (2/4)", "50.0% (2/4)", "+0.0 pts"]
+        assert table.get_row_at(1) == ["gsm8k-mini", "-", "0.0% (0/100)", "-"]
+
+
 async def test_eval_without_evaluations_says_how_to_get_them(workspace, make_app):
     app = make_app(workspace, "eval")
     async with app.run_test(size=(80, 24)) as pilot:
