@@ -28,7 +28,10 @@ def curated_workspace(root: Path) -> tuple[Workspace, list[int]]:
     """Four selected samples (one val); the last one the voters could not label (no label, unlabelable)."""
     ws = init_workspace(root, "demo")
     revision, _ = ws.current_revision()
-    items = [(q, str(7 + i), 0.5, split) for i, (q, split) in enumerate(zip(QUESTIONS, SPLITS))]
+    items = [
+        (q, str(7 + i), 0.5, split)
+        for i, (q, split) in enumerate(zip(QUESTIONS, SPLITS, strict=True))
+    ]
     selection_id = insert_selection(ws.store, revision.id, items)
     ids = [s.sample_id for s in queries.selected_samples(ws.store, selection_id, ("train", "val"))]
     ids.sort()
