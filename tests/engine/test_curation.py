@@ -33,8 +33,13 @@ def curated_workspace(root: Path) -> tuple[Workspace, list[int]]:
         for i, (q, split) in enumerate(zip(QUESTIONS, SPLITS, strict=True))
     ]
     selection_id = insert_selection(ws.store, revision.id, items)
-    ids = [s.sample_id for s in queries.selected_samples(ws.store, selection_id, ("train", "val"))]
-    ids.sort()
+    ids = [
+        int(r[0])
+        for r in ws.store.query(
+            "SELECT sample_id FROM selection_items WHERE selection_id=? ORDER BY sample_id",
+            (selection_id,),
+        )
+    ]
     with ws.store.transaction() as conn:  # what the label stage leaves when the votes disagree
         conn.execute("UPDATE samples SET label=NULL, status='unlabelable' WHERE id=?", (ids[-1],))
     return ws, ids
