@@ -65,8 +65,8 @@ class GenerationSettings(_Section):
     max_demos_in_prompt: Annotated[int, Field(ge=0)] = 3
     near_duplicate_threshold: Probability = 0.9
     decontaminate: bool = True
-    """Check every new sample (generated and rewritten) against the benchmarks: decontaminate_file and every
-    benchmark file this workspace has been evaluated on (`sdrl eval --benchmark`)."""
+    """Check every new sample (generated and rewritten) against the benchmarks: the built-in ones (GSM8K),
+    decontaminate_file and every benchmark this workspace has been evaluated on (`sdrl eval --benchmark`)."""
     decontaminate_file: str | None = None
     decontaminate_ngram: PositiveInt = 13
     low_agreement: Probability = 0.5

@@ -128,19 +128,26 @@ def ngrams(text: str, n: int) -> set[tuple[str, ...]]:
 
 
 def benchmark_files(ctx: StageContext) -> list[Path]:
-    """The benchmarks to decontaminate against: generation.decontaminate_file (must exist) and every benchmark
-    file this workspace was evaluated on that is still there."""
+    """The benchmarks to decontaminate against: every built-in benchmark (GSM8K's test split),
+    generation.decontaminate_file (a built-in name or a file, which must exist) and every benchmark
+    this workspace was evaluated on that is still there."""
+    from engine.benchmarks import builtin_benchmarks
     from engine.queries import evals
 
-    gen = ctx.task.generation
-    files: list[Path] = []
-    if gen.decontaminate_file:
-        path = Path(gen.decontaminate_file).expanduser()
-        files.append(path if path.is_absolute() else ctx.workspace.root / path)
-    for benchmark in dict.fromkeys(str(e["benchmark"]) for e in evals(ctx.store)):
-        path = Path(benchmark)
-        if path.is_absolute() and path.is_file() and path not in files:
-            files.append(path)
+    builtins = builtin_benchmarks()
+    files = list(builtins.values())
+    named = [ctx.task.generation.decontaminate_file or ""]
+    named += [str(e["benchmark"]) for e in evals(ctx.store)]
+    for i, name in enumerate(named):
+        if not name or name in builtins:
+            continue
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = ctx.workspace.root / path
+        if (i == 0 or path.is_file()) and path not in files:
+            files.append(
+                path
+            )  # the configured file must exist (benchmark_texts says so); evaluated ones may be gone
     return files
 
 

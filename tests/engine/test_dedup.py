@@ -27,9 +27,9 @@ def test_find_duplicates_keeps_the_first() -> None:
     assert find_duplicates(items, 0.99) == {2: (1, "exact")}
 
 
-def _add(ws, ctx, questions):  # type: ignore[no-untyped-def]
+def _add(ws, ctx, questions, start=0):  # type: ignore[no-untyped-def]
     with ws.store.transaction() as conn:
-        for i, q in enumerate(questions):
+        for i, q in enumerate(questions, start):
             conn.execute(
                 "INSERT INTO samples(revision_id, origin, slot_key, question, content_hash, created_at, status) VALUES (?,?,?,?,?,?,?)",
                 (
@@ -91,20 +91,27 @@ def test_decontaminate_against_a_benchmark_file(workspace) -> None:
     ]
 
 
-def test_decontamination_is_on_by_default_against_every_evaluated_benchmark(workspace) -> None:
+def test_decontamination_is_on_by_default_against_builtin_and_evaluated_benchmarks(
+    workspace,
+) -> None:
     import time
 
     bench = workspace.root / "evaluated.jsonl"
     bench.write_text(
-        json.dumps({"question": "Janet's ducks lay 16 eggs per day and she eats three"}) + "\n"
+        json.dumps({"question": "Zorblat keeps seven goats and buys twice as many sheep"}) + "\n"
     )
     text = workspace.task_file.read_text().replace(
         "[generation]", "[generation]\ndecontaminate_ngram = 6"
     )
     workspace.task_file.write_text(text)
     ctx = StageContext.open(workspace)
-    _add(workspace, ctx, ["Every day Janet's ducks lay 16 eggs per day. How many?", "Tom's hat."])
-    assert run_blocking(iter_decontaminate(ctx)).counts == {"skipped": 1}  # type: ignore[union-attr]
+    _add(
+        workspace,
+        ctx,
+        ["Each spring Zorblat keeps seven goats and buys twice as many sheep.", "Tom's hat."],
+    )
+    clean = run_blocking(iter_decontaminate(ctx))  # checked against the built-in GSM8K only
+    assert clean is not None and clean.counts == {"checked": 2, "contaminated": 0}
     with (
         workspace.store.transaction() as conn
     ):  # what `sdrl eval --benchmark evaluated.jsonl` records
@@ -114,7 +121,14 @@ def test_decontamination_is_on_by_default_against_every_evaluated_benchmark(work
         )
     finished = run_blocking(iter_decontaminate(ctx))
     assert finished is not None and finished.counts == {"checked": 2, "contaminated": 1}
+    _add(workspace, ctx, ["A robe takes 2 bolts of blue fiber and some red fiber."], 2)
+    gsm8k = run_blocking(
+        iter_decontaminate(ctx)
+    )  # the shipped GSM8K test split: its second question
+    assert gsm8k is not None and gsm8k.counts == {"checked": 2, "contaminated": 1}
     workspace.task_file.write_text(
         text.replace("[generation]", "[generation]\ndecontaminate = false")
     )
-    assert run_blocking(iter_decontaminate(StageContext.open(workspace))).counts == {"skipped": 1}  # type: ignore[union-attr]
+    _add(workspace, ctx, ["A robe takes 2 bolts of blue fiber and some green fiber."], 4)
+    off = run_blocking(iter_decontaminate(StageContext.open(workspace)))
+    assert off is not None and off.counts == {"skipped": 1}
