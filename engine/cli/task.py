@@ -7,6 +7,8 @@ import os
 import shlex
 import subprocess
 import tempfile
+import textwrap
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import click
 from engine.cli.common import echo_json, workspace_from
 from engine.config import parse_task
 from engine.errors import ConfigError, SdrlError
+from engine.settings_help import section_descriptions, settings_help
 from engine.store import Revision
 from engine.text import visible, visible_line
 from engine.workspace import Workspace
@@ -45,9 +48,17 @@ def _get(workspace: Workspace, number: int) -> Revision:
     help="Show this revision (default: the current one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the validated definition as JSON.")
+@click.option(
+    "--help-settings",
+    is_flag=True,
+    help="List every setting of task.toml with its type, default and meaning (no workspace needed).",
+)
 @click.pass_context
-def show_cmd(ctx: click.Context, revision: int | None, as_json: bool) -> None:
+def show_cmd(ctx: click.Context, revision: int | None, as_json: bool, help_settings: bool) -> None:
     """Print the task definition (TOML)."""
+    if help_settings:
+        print_settings_help(as_json)
+        return
     workspace = workspace_from(ctx)
     if revision is None:
         current, task = workspace.current_revision()
@@ -58,6 +69,25 @@ def show_cmd(ctx: click.Context, revision: int | None, as_json: bool) -> None:
         echo_json({"revision": current.id, **task.model_dump()})
     else:
         click.echo(visible(current.content), nl=False)
+
+
+def print_settings_help(as_json: bool) -> None:
+    """Every setting, grouped by [section], each with type, default and its docstring from engine/config.py."""
+    rows = settings_help()
+    if as_json:
+        echo_json([asdict(row) for row in rows])
+        return
+    sections = {**section_descriptions(), "demos": "one human example (repeat the table per demo)"}
+    current = None
+    for row in rows:
+        if row.section != current:
+            current = row.section
+            heading = f"[[{current}]]" if current == "demos" else f"[{current}]"
+            click.echo(f"\n{heading}  {sections[current]}" if current else "top level")
+        click.echo(f"  {row.name}: {row.type} = {row.default}")
+        click.echo(
+            textwrap.fill(row.description, 100, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        )
 
 
 @task_group.command("save")

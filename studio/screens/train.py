@@ -94,7 +94,11 @@ class TrainScreen(StudioScreen):
                     for name in SETTINGS:
                         with Horizontal(classes="setting"):
                             yield Label(name.replace("_", " "))
-                            yield Input(id=f"set-{name}", compact=True)
+                            yield Input(
+                                id=f"set-{name}",
+                                compact=True,
+                                tooltip=TrainingSettings.model_fields[name].description,
+                            )
                     yield Static(id="preflight")
                 yield DataTable(id="runs", cursor_type="row")
             with Vertical(id="dashboard"):

@@ -67,3 +67,47 @@ def test_missing_field_is_named() -> None:
     with pytest.raises(ConfigError) as err:
         parse_task('name = "t"\nanswer_type = "numeric"\noutput_format = "x"\n')
     assert "`description` is missing" in err.value.title
+
+
+def _all_fields(model, prefix=""):
+    from pydantic import BaseModel
+
+    for name, field in model.model_fields.items():
+        yield prefix + name, field
+        inner = field.annotation
+        if getattr(inner, "__origin__", None) is list:
+            inner = inner.__args__[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            yield from _all_fields(inner, f"{prefix}{name}.")
+
+
+def test_every_setting_has_a_description() -> None:
+    from engine.config import TaskDefinition
+
+    fields = list(_all_fields(TaskDefinition))
+    assert len(fields) > 80
+    undocumented = [name for name, field in fields if not (field.description or "").strip()]
+    assert undocumented == []
+
+
+def test_help_settings_lists_every_setting_with_type_default_and_text(sdrl, tmp_path) -> None:
+    from engine.config import TaskDefinition
+
+    result = sdrl("task", "show", "--help-settings", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\n[models]  The instructor and base models" in out
+    assert "\n[training]  LoRA GRPO training." in out
+    assert '  rule: "paper" | "band" | "easy" | "hard" | "all" = "paper"\n' in out
+    assert "  k: int (>= 1) = 64\n      Answers the base model samples per question" in out
+    assert "  max_steps: int | None = unset\n" in out
+    sections = [line for line in out.splitlines() if line.startswith(("[", "top level"))]
+    for name, field in _all_fields(TaskDefinition):
+        leaf = name.rsplit(".", 1)[-1]
+        annotation = field.annotation
+        if isinstance(annotation, type) and annotation.__module__ == "engine.config":
+            assert any(line.startswith(f"[{leaf}]") for line in sections), name
+            continue
+        assert f"\n  {leaf}: " in out, name
+        first_words = " ".join((field.description or "").split()[:6])
+        assert first_words in " ".join(out.split()), name

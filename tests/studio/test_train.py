@@ -42,6 +42,7 @@ async def test_invalid_setting_is_flagged_and_refused(populated, make_app, monke
     app = make_app(populated, "train")
     async with app.run_test(size=(80, 24)) as pilot:
         field = app.screen.query_one("#set-group_size")
+        assert "Completions sampled per prompt" in str(field.tooltip)  # config.py's docstring
         field.value = "1"  # GRPO needs at least 2 completions per group
         await pilot.pause()
         assert field.has_class("-invalid")
