@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sqlite3
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -70,20 +70,32 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _available(name: str) -> bool:
-    module = COMMANDS[name][0].partition(":")[0]
-    return importlib.util.find_spec(module) is not None
+class CommandLoadError(SdrlError):
+    """A command's module failed to import: a bug or a broken install, never bad input."""
+
+    exit_code = 1
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module of command `name`; a failure is reported with its traceback, never hidden."""
+    module_name, _, attr = COMMANDS[name][0].partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:  # noqa: BLE001 - any failure while importing is shown, then named
+        traceback.print_exc()
+        raise CommandLoadError(
+            f"the `{name}` command could not be loaded: importing {module_name} failed with "
+            f"{type(exc).__name__}: {exc}",
+            "the traceback above shows where; if a package is missing, run `./dev setup` again",
+        ) from exc
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if _available(name)]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS or not _available(cmd_name):
-            return None
-        module_name, _, attr = COMMANDS[cmd_name][0].partition(":")
-        return getattr(importlib.import_module(module_name), attr)
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
