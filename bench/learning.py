@@ -16,6 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Result, save_rows  # noqa: E402
+
 DESCRIPTION = """Simple arithmetic: add or subtract two small whole numbers.
 
 Question: What is 2 + 5?
@@ -25,16 +27,23 @@ Question: What is 9 - 4?
 Answer: #### 5"""
 
 
-def items(rng: random.Random, n: int) -> list[tuple[str, str]]:
+def all_items() -> list[tuple[str, str]]:
+    """Every distinct question (sums, and differences that are not negative) not shown in the task description."""
     out = []
-    for _ in range(n):
-        a, b = rng.randint(1, 20), rng.randint(1, 20)
-        if rng.random() < 0.5:
+    for a in range(1, 21):
+        for b in range(1, 21):
             out.append((f"What is {a} + {b}?", str(a + b)))
-        else:
-            a, b = max(a, b), min(a, b)
-            out.append((f"What is {a} - {b}?", str(a - b)))
-    return out
+            if a >= b:
+                out.append((f"What is {a} - {b}?", str(a - b)))
+    return [(q, a) for q, a in out if q not in DESCRIPTION]
+
+
+def split(
+    rng: random.Random, n_train: int, n_val: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Disjoint train and val items, none of them in the task description every prompt carries."""
+    drawn = rng.sample(all_items(), n_train + n_val)
+    return drawn[:n_train], drawn[n_train:]
 
 
 def accuracy(ws, task, revision_id: int, adapter: Path | None, max_tokens: int) -> float:
@@ -90,9 +99,8 @@ def main() -> None:
         )
         ws.task_file.write_text(tomli_w.dumps(data), encoding="utf-8")
         revision, task = ws.current_revision()
-        rows = [(q, a, None, "train") for q, a in items(rng, opts.train)] + [
-            (q, a, None, "val") for q, a in items(rng, opts.val)
-        ]
+        train, val = split(rng, opts.train, opts.val)
+        rows = [(q, a, None, "train") for q, a in train] + [(q, a, None, "val") for q, a in val]
         insert_selection(ws.store, revision.id, rows)
 
         t0 = time.time()
@@ -109,7 +117,7 @@ def main() -> None:
                 time.sleep(5)
                 info = get_run(ws.store, run_id)
         finally:
-            if process_alive(info.pid):
+            if info.pid is not None and process_alive(info.pid):
                 import os
                 import signal
 
@@ -136,6 +144,19 @@ def main() -> None:
         print(f"greedy val accuracy after:  {after:.1%} ({time.time() - t0:.0f} s)")
         print(f"change: {after - before:+.1%}")
         ws.close()
+    save_rows(
+        "learning",
+        [
+            Result(
+                "learning",
+                f"greedy held-out accuracy after {len(rewards)} GRPO steps (no goal)",
+                f"{after:.1%}",
+                f"{before:.1%} (before)",
+                note=f"{opts.train} train / {opts.val} val arithmetic items, disjoint; "
+                f"train reward first {k} steps {statistics.mean(rewards[:k]):.3f}, last {k} {statistics.mean(rewards[-k:]):.3f}",
+            )
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -1,37 +1,67 @@
-"""Cold start: `sdrl --help` and `import studio` in fresh interpreters, against a bare `python -c pass` baseline."""
+"""Cold start: `sdrl --help` and `import studio` in fresh interpreters, against a bare `python -c pass`.
+
+The three commands run in rotating order, 7 times each; medians shown.
+
+    python -m bench.startup [--runs 7]
+"""
 
 from __future__ import annotations
 
-import statistics
+import argparse
 import subprocess
 import sys
 import time
 
-RUNS = 7
+from bench.report import REPO, Result, finish, median, spread
+
+GOAL_S = 0.5
+COMMANDS = {
+    "pass": "pass",
+    "help": "import sys\nfrom engine.cli.main import main\nsys.argv = ['sdrl', '--help']\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass",
+    "studio": "import studio, studio.app",
+}
 
 
-def cold(code: str) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(code: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def run(quick: bool = False, runs: int = 7) -> list[Result]:
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    names = list(COMMANDS)
+    for i in range(runs):
+        for name in names[i % 3 :] + names[: i % 3]:
+            times[name].append(timed(COMMANDS[name]))
+    base = median(times["pass"])
+    rows = []
+    for name, label in (("help", "sdrl --help"), ("studio", "import studio, studio.app")):
+        value = median(times[name])
+        ratios = [t / b for t, b in zip(times[name], times["pass"], strict=True)]
+        rows.append(
+            Result(
+                "startup",
+                f"{label}, fresh interpreter",
+                f"{1000 * value:.0f} ms",
+                f"{1000 * base:.0f} ms (python -c pass)",
+                value / base,
+                f"< {1000 * GOAL_S:.0f} ms",
+                value < GOAL_S,
+                spread(ratios, 1),
+            )
+        )
+    return rows
 
 
 def main() -> None:
-    baseline = cold("pass")
-    help_time = cold(
-        "from engine.cli.main import main\nimport sys\nsys.argv=['sdrl','--help']\ntry:\n main()\nexcept SystemExit:\n pass"
-    )
-    studio_time = cold("import studio, studio.app")
-    print(f"python -c pass          {baseline * 1000:7.0f} ms (baseline)")
-    print(
-        f"sdrl --help             {help_time * 1000:7.0f} ms  ratio {help_time / baseline:.1f}x  goal < 500 ms: {'ok' if help_time < 0.5 else 'MISSED'}"
-    )
-    print(
-        f"import studio           {studio_time * 1000:7.0f} ms  ratio {studio_time / baseline:.1f}x  goal < 500 ms: {'ok' if studio_time < 0.5 else 'MISSED'}"
-    )
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=None, help="also write the rows here (JSON)")
+    args = parser.parse_args()
+    finish(run(args.quick, args.runs), args.out)
 
 
 if __name__ == "__main__":

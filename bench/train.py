@@ -1,94 +1,92 @@
-"""GRPO step time through our runner (trainer built by engine.training + our metrics callback) vs a bare TRL script, same model and config."""
+"""Training step time: our runner (the real worker's `train_run`, in this process) vs a bare TRL script.
+
+Both sides train the same model on the same rows with the same GRPO/LoRA values. A step is timed
+from its begin to the next step's begin (the last one to the end of training), so everything our
+callbacks do after a step (store writes, event log, sampled completions) is inside the timer. The
+first step (warm-up) is left out. Rounds alternate which side goes first.
+
+    python -m bench.train [--steps 6] [--rounds 3]
+"""
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
+import signal
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.report import Result, at_most, finish, median, spread
+
+GOAL = 1.05
 
 
-class StepTimer:
-    """Times every optimizer step (the same callback is attached to both trainers)."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self._start = 0.0
-
-    def on_step_begin(self, *args: Any, **kwargs: Any) -> None:
-        self._start = time.perf_counter()
-
-    def on_step_end(self, *args: Any, **kwargs: Any) -> None:
-        self.times.append(time.perf_counter() - self._start)
-
-
-def timer_callback() -> Any:
+def step_timer() -> Any:
+    """A TrainerCallback recording the time at every step begin and at the end of training."""
     from transformers import TrainerCallback
 
-    class Timer(StepTimer, TrainerCallback):  # type: ignore[misc]
-        pass
+    class StepTimer(TrainerCallback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.marks: list[float] = []
 
-    return Timer()
+        def on_step_begin(self, *args: Any, **kwargs: Any) -> None:
+            self.marks.append(time.perf_counter())
+
+        def on_train_end(self, *args: Any, **kwargs: Any) -> None:
+            self.marks.append(time.perf_counter())
+
+        def steps(self) -> list[float]:
+            """Whole-step durations, warm-up step left out."""
+            return [b - a for a, b in zip(self.marks, self.marks[1:], strict=False)][1:]
+
+    return StepTimer()
 
 
 def ours(ws: Any, steps: int) -> list[float]:
-    """Our runner in-process: build_trainer + RunCallback writing the store, the event log and samples."""
-    from engine.events import EventLog
-    from engine.training.callbacks import RunCallback
-    from engine.training.data import selected_rows
-    from engine.training.worker import build_trainer
+    """Our run, as `sdrl train` makes it (config snapshot, rows, runs row), trained by the worker's own function here."""
+    from engine import runs
+    from engine.training import worker
 
-    revision, task = ws.current_revision()
-    task = task.model_copy(
-        update={"training": task.training.model_copy(update={"max_steps": steps})}
-    )
-    _, rows = selected_rows(ws.store, task, revision.id)
-    run_dir = ws.runs_dir / f"bench-{time.time_ns()}"
-    run_dir.mkdir(parents=True)
-    now = time.time()
-    with ws.store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO runs(id, kind, status, created_at, updated_at, folder, config) VALUES (?, 'train', 'running', ?, ?, ?, '{}')",
-            (run_dir.name, now, now, str(run_dir)),
-        )
-    cb = RunCallback(
-        ws.store,
-        run_dir.name,
-        run_dir,
-        EventLog(run_dir / "events.jsonl"),
-        completions_per_step=task.training.group_size * task.training.prompts_per_step,
-        sample_every=task.training.sample_every,
-        should_stop=lambda: False,
-    )
-    timer = timer_callback()
-    trainer = build_trainer(
-        task, task.models.base, [r.to_dict() for r in rows], run_dir / "checkpoints", [timer, cb]
-    )
-    cb.trainer = trainer
-    trainer.train()
-    return timer.times[1:]  # the first step includes warm-up
+    timer = step_timer()
+    build = worker.build_trainer
+    spawn = runs._spawn
+
+    def with_timer(task: Any, model: str, rows: Any, out: Path, callbacks: list[Any]) -> Any:
+        return build(task, model, rows, out, [timer, *callbacks])
+
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    worker.build_trainer = with_timer  # type: ignore[assignment]
+    runs._spawn = lambda *a: 0  # type: ignore[assignment]  # train here, not in a detached process
+    try:
+        run_id = runs.start_run(ws, {"max_steps": steps})
+        code = worker.train_run(ws.root, run_id)
+    finally:
+        worker.build_trainer = build  # type: ignore[assignment]
+        runs._spawn = spawn  # type: ignore[assignment]
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    if code != 0:
+        raise RuntimeError(f"our training run failed (exit {code}); see {ws.runs_dir / run_id}")
+    return timer.steps()
 
 
 def bare(ws: Any, steps: int) -> list[float]:
-    """What a user would write with TRL alone: same model, data, reward and GRPOConfig/LoraConfig values, no callbacks of ours."""
+    """What a user would write with TRL alone: same model, rows, reward and GRPOConfig/LoraConfig values."""
     from datasets import Dataset
     from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
     from trl import GRPOConfig, GRPOTrainer
 
     from engine.tiny import extract
     from engine.training.data import selected_rows
 
     revision, task = ws.current_revision()
-    _, rows = selected_rows(ws.store, task, revision.id)
+    _, rows = selected_rows(ws.store, task, revision.id, ("train",))
     t = task.training
+    set_seed(t.seed)
     args = GRPOConfig(
-        output_dir=str(ws.runs_dir / "bare"),
+        output_dir=str(ws.root / f"bare-{time.time_ns()}"),
         per_device_train_batch_size=t.group_size,
         gradient_accumulation_steps=t.prompts_per_step,
         num_generations=t.group_size,
@@ -119,10 +117,10 @@ def bare(ws: Any, steps: int) -> list[float]:
     folder = task.models.base
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
 
-    def reward(completions: list[str], answer: list[str], **_: Any) -> list[float]:
+    def reward(completions: list[str], answer: list[str], **_: Any) -> list[float | None]:
         return [1.0 if extract(c) == a else 0.0 for c, a in zip(completions, answer, strict=True)]
 
-    timer = timer_callback()
+    timer = step_timer()
     trainer = GRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(folder),
         reward_funcs=reward,
@@ -133,43 +131,62 @@ def bare(ws: Any, steps: int) -> list[float]:
         callbacks=[timer],
     )
     trainer.train()
-    return timer.times[1:]
+    trainer.save_model(args.output_dir)
+    return timer.steps()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument(
-        "--rounds",
-        type=int,
-        default=2,
-        help="alternating bare/ours rounds (evens out machine load)",
-    )
-    opts = parser.parse_args()
+def run(quick: bool = False, steps: int | None = None, rounds: int = 3) -> list[Result]:
     import transformers
 
     from engine.tiny import tiny_workspace
 
+    steps = steps or (6 if quick else 12)
     transformers.logging.set_verbosity_error()
+    totals: dict[str, list[float]] = {"bare": [], "ours": []}
+    every: dict[str, list[float]] = {"bare": [], "ours": []}
     with tempfile.TemporaryDirectory() as tmp:
-        # our runner saves checkpoints; give the bare script the same work by timing only steps without a save
         ws = tiny_workspace(
-            Path(tmp) / "ws", items=12, checkpoint_every=1000, sample_every=2, max_steps=opts.steps
+            Path(tmp) / "ws", items=12, checkpoint_every=1000, sample_every=2, max_steps=steps
         )
-        times: dict[str, list[float]] = {"bare": [], "ours": []}
-        for i in range(opts.rounds):
-            order = (
-                ("bare", "ours") if i % 2 == 0 else ("ours", "bare")
-            )  # alternate, so neither always runs first
-            for name in order:
-                times[name] += (bare if name == "bare" else ours)(ws, opts.steps)
+        settings = ws.task().training
+        for i in range(rounds):
+            for name in ("bare", "ours") if i % 2 == 0 else ("ours", "bare"):
+                times = (bare if name == "bare" else ours)(ws, steps)
+                totals[name].append(sum(times))
+                every[name] += times
         ws.close()
-    med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"tiny model, {opts.rounds} x {opts.steps - 1} timed steps each")
-    print(f"bare TRL     median step {med['bare'] * 1000:7.0f} ms")
-    print(f"our runner   median step {med['ours'] * 1000:7.0f} ms")
-    ratio = med["ours"] / med["bare"]
-    print(f"ratio ours/bare {ratio:.3f}  goal <= 1.05: {'ok' if ratio <= 1.05 else 'MISSED'}")
+    ratios = [o / b for o, b in zip(totals["ours"], totals["bare"], strict=True)]
+    ratio = median(ratios)
+    return [
+        Result(
+            "train",
+            "GRPO step time, our runner vs bare TRL",
+            f"{1000 * median(every['ours']):.0f} ms",
+            f"{1000 * median(every['bare']):.0f} ms",
+            ratio,
+            f"<= {GOAL}",
+            at_most(ratio, GOAL),
+            spread(ratios),
+            f"tiny 2-layer model (engine/tiny.py), group {settings.group_size} x {settings.prompts_per_step} prompt, "
+            f"{settings.max_completion_tokens} completion tokens, sample_every {settings.sample_every}; "
+            f"{rounds} alternating rounds of {steps - 1} timed whole steps (begin to next begin); "
+            "ratio = total step time ours / bare per round (median shown); ours/baseline cells are median steps. "
+            "A tiny model makes our fixed per-step cost (store, event log, samples) as large a share as it can be",
+            {"totals": totals, "steps": every},
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", default=None, help="also write the rows here (JSON)")
+    opts = parser.parse_args()
+    finish(run(opts.quick, opts.steps, opts.rounds), opts.out)
 
 
 if __name__ == "__main__":
