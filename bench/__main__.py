@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,11 @@ BENCHMARKS = ("startup", "studio", "retrieval", "synthesis", "train", "score")
 """Run in this order by `python -m bench`; the learning study (full runs only) comes last."""
 LEARNING = "learning"
 TIMEOUT_S = {"quick": 900, "full": 4 * 3600}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_one(name: str, quick: bool, out: Path) -> tuple[list[Result], str | None]:
@@ -36,6 +42,7 @@ def run_one(name: str, quick: bool, out: Path) -> tuple[list[Result], str | None
         "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE"),
     }
     start = time.perf_counter()
+    cpu_before = _children_cpu()
     print(f"== {name} ({' '.join(command[2:])})", flush=True)
     try:
         proc = subprocess.run(
@@ -48,7 +55,10 @@ def run_one(name: str, quick: bool, out: Path) -> tuple[list[Result], str | None
         )
     except subprocess.TimeoutExpired:
         return [], f"{name}: timed out"
-    print(f"   {time.perf_counter() - start:.0f} s", flush=True)
+    print(
+        f"   {time.perf_counter() - start:.0f} s wall, {_children_cpu() - cpu_before:.0f} s CPU",
+        flush=True,
+    )
     if name == LEARNING and proc.returncode == 0:
         saved = rows_file(LEARNING)
         if saved.is_file() and saved.stat().st_mtime >= time.time() - (time.perf_counter() - start):

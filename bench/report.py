@@ -48,6 +48,8 @@ def spread(values: Sequence[float], digits: int = 2) -> str:
     """ "lo-hi over N rounds" of a list of per-round ratios."""
     if not values:
         return ""
+    if len(values) == 1:
+        return "1 round"
     return f"{min(values):.{digits}f}-{max(values):.{digits}f} over {len(values)} rounds"
 
 
@@ -101,6 +103,9 @@ def save_rows(name: str, rows: Sequence[Result]) -> Path:
 def finish(rows: Sequence[Result], out: str | None) -> None:
     """The end of a benchmark's `main`: print its rows as a table; write them to `out` (for the runner) if given."""
     print(text_table(rows))
+    for row in rows:
+        if row.note:
+            print(f"- {row.bench}: {row.measure}: {row.note}")
     if out:
         write_rows(Path(out), rows)
 

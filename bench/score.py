@@ -159,7 +159,8 @@ def run(
                 counts[name].append(n)
         for name, ctx in contexts.items():
             texts[name] = [
-                r["text"] for r in ctx.store.query("SELECT text FROM rollouts ORDER BY id")
+                r["text"]
+                for r in ctx.store.query("SELECT text FROM rollouts ORDER BY sample_id, idx")
             ]
         tokens = {
             name: sum(len(hf.tokenizer(t)["input_ids"]) for t in outs) / max(1, len(outs))

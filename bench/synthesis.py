@@ -67,10 +67,10 @@ def run(
     from engine.backends.instructor import get_instructor
     from engine.backends.llamacpp_instructor import REPEAT_PENALTY
     from engine.events import ItemDone, ItemFailed
+    from engine.seeds import derive_seed
     from engine.stages import StageContext, run_blocking
     from engine.stages.generate import (
         MAX_ATTEMPTS,
-        _slot_seed,
         generation_messages,
         iter_generate_samples,
         iter_prepare,
@@ -109,7 +109,7 @@ def run(
                 messages=generation_messages(ctx, passage),
                 temperature=gen.temperature,
                 max_tokens=gen.max_tokens,
-                seed=_slot_seed(gen.seed, slot, 0) & 0x7FFFFFFF,
+                seed=derive_seed(gen.seed, GENERATE, slot, 0),  # the stage's first-attempt seed
                 grammar=raw_grammar,
                 repeat_penalty=REPEAT_PENALTY,
             )
