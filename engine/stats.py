@@ -6,6 +6,12 @@ import json
 from typing import Any
 
 from engine.errors import SdrlError
+from engine.queries.overview import (
+    latest_scored_model,
+    probe_counts,
+    samples_with_pass_rate,
+    selection_items,
+)
 from engine.selection import histogram, spread
 from engine.store import Store
 
@@ -27,31 +33,17 @@ def _model_key(store: Store, revision_id: int) -> tuple[str | None, float]:
             return model_key(task), task.generation.low_agreement
         except SdrlError:
             pass
-    key = store.scalar(
-        "SELECT c.model FROM scores c JOIN samples s ON s.id=c.sample_id WHERE s.revision_id=? "
-        "ORDER BY c.created_at DESC LIMIT 1",
-        (revision_id,),
-    )
-    return key, low
+    return latest_scored_model(store, revision_id), low
 
 
 def compute_stats(store: Store, revision_id: int) -> dict[str, Any]:
     """Everything `sdrl stats` and the studio show about stages 6-9 of one revision."""
     model, low = _model_key(store, revision_id)
-    rows = store.query(
-        "SELECT s.id, s.origin, s.round, s.status, s.agreement, c.pass_rate FROM samples s "
-        "LEFT JOIN scores c ON c.sample_id = s.id AND c.model = ? WHERE s.revision_id = ?",
-        (model, revision_id),
-    )
+    rows = samples_with_pass_rate(store, revision_id, model)
     usable = [r for r in rows if r["status"] == "labelled"]
     initial = [r["pass_rate"] for r in usable if r["round"] == 0 and r["pass_rate"] is not None]
     whole = [r["pass_rate"] for r in usable if r["pass_rate"] is not None]
-    probes = store.query(
-        "SELECT p.correct, COUNT(*) n FROM probes p JOIN samples s ON s.id=p.sample_id "
-        "WHERE s.revision_id=? AND p.model=? GROUP BY p.correct",
-        (revision_id, model),
-    )
-    probe_counts = {bool(r["correct"]): int(r["n"]) for r in probes}
+    probes = probe_counts(store, revision_id, model)
     rewrites: dict[str, dict[str, int]] = {}
     for direction in ("harder", "easier"):
         mine = [r for r in rows if r["origin"] == direction]
@@ -63,7 +55,7 @@ def compute_stats(store: Store, revision_id: int) -> dict[str, Any]:
         "revision": revision_id,
         "model": model,
         "samples": {"total": len(rows), "labelled": len(usable), "scored": len(whole)},
-        "probe": {"solved": probe_counts.get(True, 0), "unsolved": probe_counts.get(False, 0)},
+        "probe": {"solved": probes.get(True, 0), "unsolved": probes.get(False, 0)},
         "rewrites": rewrites,
         "pass_rate": {
             "bins": [round(i / BINS, 2) for i in range(BINS + 1)],
@@ -82,11 +74,7 @@ def _selection(store: Store, revision_id: int, low: float) -> dict[str, Any] | N
     ).fetchone()
     if latest is None:
         return None
-    items = store.query(
-        "SELECT i.split, i.pass_rate, s.agreement FROM selection_items i JOIN samples s ON s.id=i.sample_id "
-        "WHERE i.selection_id=?",
-        (latest["id"],),
-    )
+    items = selection_items(store, latest["id"])
     train = [r for r in items if r["split"] == "train"]
     agreement = [r["agreement"] for r in train if r["agreement"] is not None]
     return {

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.queries.overview import (
+    latest_run,
+    origin_counts,
+    per_sample_count,
+    status_counts,
+)
 from engine.workspace import Workspace
 
 
@@ -15,19 +21,8 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
     def count(sql: str, *params: Any) -> int:
         return int(store.scalar(sql, params) or 0)
 
-    by_status = {
-        row["status"]: row["n"]
-        for row in store.query(
-            "SELECT status, COUNT(*) n FROM samples WHERE revision_id=? GROUP BY status", (rid,)
-        )
-    }
-    by_origin = {
-        row["origin"]: row["n"]
-        for row in store.query(
-            "SELECT origin, COUNT(*) n FROM samples WHERE revision_id=? GROUP BY origin", (rid,)
-        )
-    }
-    sample_join = "JOIN samples s ON s.id = x.sample_id WHERE s.revision_id=?"
+    by_status = status_counts(store, rid)
+    by_origin = origin_counts(store, rid)
     latest_selection = store.query(
         "SELECT id, rule FROM selections WHERE revision_id=? ORDER BY id DESC LIMIT 1", (rid,)
     )
@@ -46,7 +41,7 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
                 "SELECT COUNT(*) FROM selection_items WHERE selection_id=? AND split='val'", sid
             ),
         )
-    run = store.query("SELECT * FROM runs ORDER BY created_at DESC LIMIT 1")
+    run = latest_run(store)
     return {
         "workspace": str(workspace.root),
         "task": task.name,
@@ -66,19 +61,17 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
             },
             "label": {
                 **by_status,
-                "votes": count(f"SELECT COUNT(*) FROM votes x {sample_join}", rid),
+                "votes": per_sample_count(store, "votes", rid),
             },
             "probe": {
-                "probed": count(f"SELECT COUNT(*) FROM probes x {sample_join}", rid),
-                "solved": count(
-                    f"SELECT COUNT(*) FROM probes x {sample_join} AND x.correct=1", rid
-                ),
+                "probed": per_sample_count(store, "probes", rid),
+                "solved": per_sample_count(store, "probes", rid, "AND x.correct=1"),
             },
             "score": {
-                "scored": count(f"SELECT COUNT(*) FROM scores x {sample_join}", rid),
-                "rollouts": count(f"SELECT COUNT(*) FROM rollouts x {sample_join}", rid),
+                "scored": per_sample_count(store, "scores", rid),
+                "rollouts": per_sample_count(store, "rollouts", rid),
             },
             "select": selection,
         },
-        "latest_run": dict(run[0]) | {"config": None} if run else None,
+        "latest_run": run | {"config": None} if run else None,
     }

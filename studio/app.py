@@ -35,8 +35,9 @@ def opening_screen(workspace: Workspace) -> str:
         workspace.task()
     except SdrlError:
         return "task"
-    has_samples = workspace.store.scalar("SELECT EXISTS(SELECT 1 FROM samples)")
-    return "pipeline" if has_samples else "task"
+    from engine.queries.overview import has_samples
+
+    return "pipeline" if has_samples(workspace.store) else "task"
 
 
 class StudioApp(App[None]):

@@ -61,11 +61,10 @@ def label_cmd(ctx: click.Context, votes: int | None, quiet: bool) -> None:
 
 
 def _summary(stage_ctx) -> None:  # type: ignore[no-untyped-def]
-    rows = stage_ctx.store.query(
-        "SELECT status, COUNT(*) AS n FROM samples WHERE revision_id=? GROUP BY status ORDER BY status",
-        (stage_ctx.revision.id,),
-    )
-    click.echo("samples: " + (", ".join(f"{r['status']} {r['n']}" for r in rows) or "none"))
+    from engine.queries.overview import status_counts
+
+    counts = status_counts(stage_ctx.store, stage_ctx.revision.id)
+    click.echo("samples: " + (", ".join(f"{k} {n}" for k, n in counts.items()) or "none"))
 
 
 @click.command("preview")

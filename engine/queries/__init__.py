@@ -20,6 +20,7 @@ from engine.queries.evaluations import (
     latest_pair,
     pair_evals,
 )
+from engine.queries.overview import origin_counts
 from engine.queries.selections import SelectedSample, latest_selection_id, selected_samples
 from engine.queries.training_runs import run, run_metrics_since, runs, runs_matching, train_runs
 from engine.store import Store
@@ -382,13 +383,7 @@ def adaptation_counts(store: Store, revision_id: int) -> dict[str, int]:
         (revision_id,),
     )
     by = {int(r["correct"]): int(r["n"]) for r in rows}
-    origins = {
-        r["origin"]: int(r["n"])
-        for r in store.query(
-            "SELECT origin, COUNT(*) n FROM samples WHERE revision_id=? GROUP BY origin",
-            (revision_id,),
-        )
-    }
+    origins = origin_counts(store, revision_id)
     return {
         "solved": by.get(1, 0),
         "unsolved": by.get(0, 0),

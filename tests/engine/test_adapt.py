@@ -10,7 +10,7 @@ import pytest
 import engine.backends.instructor as instructor_module
 from engine.errors import StageError
 from engine.events import StageFinished
-from engine.lineage import children, lineage
+from engine.queries.lineage import children, lineage
 from engine.stages import StageContext, run_blocking
 from engine.stages.adapt import iter_adapt
 from engine.workspace import Workspace
