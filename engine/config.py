@@ -59,6 +59,9 @@ class ModelSettings(_Section):
     """Context window in tokens for llama.cpp and vLLM models."""
     threads: int | None = None
     """CPU threads for llama.cpp; unset: half the logical CPUs, at most 8."""
+    vllm_gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.4
+    """Share of GPU memory each vLLM engine (instructor, solver) takes. vLLM's own default, 0.9, leaves no room
+    for a second engine in the same process; two engines need shares that sum below about 0.9."""
 
 
 class GenerationSettings(_Section):

@@ -27,7 +27,13 @@ def get_instructor(task: TaskDefinition) -> Instructor:
             settings.openai_response_format,
         )
     else:
-        key = (backend, settings.instructor, settings.n_ctx, settings.threads)
+        key = (
+            backend,
+            settings.instructor,
+            settings.n_ctx,
+            settings.threads,
+            settings.vllm_gpu_memory_utilization,
+        )
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]

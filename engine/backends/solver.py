@@ -40,7 +40,8 @@ def _vllm(
         adapter=adapter,
         stop=stop,
         n_ctx=task.models.n_ctx,
-        max_lora_rank=max(16, task.training.lora_rank),
+        lora_rank=task.training.lora_rank,
+        gpu_memory_utilization=task.models.vllm_gpu_memory_utilization,
     )
 
 

@@ -10,10 +10,29 @@ from engine.errors import BackendError
 from engine.models import ModelRef, hf_folder
 
 
+def engine_options(
+    ref: ModelRef, max_model_len: int, gpu_memory_utilization: float
+) -> dict[str, Any]:
+    """Keyword arguments of `vllm.LLM` for the instructor (checked against vLLM by engine/signature_check.py)."""
+    return {
+        "model": str(hf_folder(ref)),
+        "max_model_len": max_model_len,
+        "enable_prefix_caching": True,
+        "gpu_memory_utilization": gpu_memory_utilization,
+    }
+
+
+def sampling_options(temperature: float, max_tokens: int, seed: int | None) -> dict[str, Any]:
+    """Keyword arguments of `vllm.SamplingParams` for one instructor request."""
+    return {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+
+
 class VllmInstructor:
     name = "vllm"
 
-    def __init__(self, ref: ModelRef, max_model_len: int = 4096) -> None:
+    def __init__(
+        self, ref: ModelRef, max_model_len: int = 4096, *, gpu_memory_utilization: float = 0.4
+    ) -> None:
         try:
             from vllm import LLM
         except ImportError as exc:
@@ -21,9 +40,7 @@ class VllmInstructor:
                 "The vllm instructor backend needs vLLM, which is not installed",
                 "pip install 'sdrl-studio[gpu]' on a machine with a CUDA GPU, or use instructor_backend = \"llamacpp\"",
             ) from exc
-        self.llm = LLM(
-            model=str(hf_folder(ref)), max_model_len=max_model_len, enable_prefix_caching=True
-        )
+        self.llm = LLM(**engine_options(ref, max_model_len, gpu_memory_utilization))
 
     def _params(
         self,
@@ -44,7 +61,7 @@ class VllmInstructor:
                 from vllm.sampling_params import GuidedDecodingParams
 
                 extra["guided_decoding"] = GuidedDecodingParams(json=json_schema)
-        return SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, **extra)
+        return SamplingParams(**sampling_options(temperature, max_tokens, seed), **extra)
 
     def chat_many(
         self,

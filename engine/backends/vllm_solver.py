@@ -2,12 +2,75 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from engine.errors import BackendError
 from engine.models import ModelRef, hf_folder
+
+LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
+"""The max_lora_rank values vLLM accepts; anything else is refused when the engine starts."""
+
+
+def vllm_lora_rank(rank: int) -> int:
+    """The smallest rank vLLM accepts that holds a LoRA of `rank` (vLLM pads smaller adapters)."""
+    for allowed in LORA_RANKS:
+        if allowed >= rank:
+            return allowed
+    raise BackendError(
+        f"LoRA rank {rank} is above the largest vLLM serves ({LORA_RANKS[-1]})",
+        'train with a smaller training.lora_rank, or use models.solver_backend = "transformers"',
+    )
+
+
+def adapter_rank(adapter: Path) -> int | None:
+    """The rank `r` an adapter folder was trained with (its adapter_config.json), if readable."""
+    try:
+        return int(
+            json.loads((Path(adapter) / "adapter_config.json").read_text(encoding="utf-8"))["r"]
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def engine_options(
+    ref: ModelRef,
+    *,
+    adapter: Path | None,
+    n_ctx: int,
+    lora_rank: int,
+    gpu_memory_utilization: float,
+) -> dict[str, Any]:
+    """Keyword arguments of `vllm.LLM` for the solver (checked against vLLM by engine/signature_check.py)."""
+    from engine.backends.gguf_tokenizer import tokenizer_folder
+
+    options: dict[str, Any] = {
+        "model": str(hf_folder(ref)),
+        "tokenizer": str(tokenizer_folder(ref)),
+        "max_model_len": n_ctx,
+        "seed": 0,
+        "gpu_memory_utilization": gpu_memory_utilization,
+    }
+    if adapter is not None:
+        rank = max(lora_rank, adapter_rank(adapter) or 0)
+        options.update(enable_lora=True, max_lora_rank=vllm_lora_rank(rank))
+    return options
+
+
+def sampling_options(
+    n: int, temperature: float, top_p: float, max_tokens: int, seed: int | None, stop: list[str]
+) -> dict[str, Any]:
+    """Keyword arguments of `vllm.SamplingParams` for one solver call."""
+    return {
+        "n": n,
+        "temperature": temperature,
+        "top_p": top_p if temperature > 0 else 1.0,
+        "max_tokens": max_tokens,
+        "seed": seed,
+        "stop": stop or None,
+    }
 
 
 class VllmSolver:
@@ -18,7 +81,8 @@ class VllmSolver:
         adapter: Path | None = None,
         stop: Sequence[str] = (),
         n_ctx: int = 4096,
-        max_lora_rank: int = 64,
+        lora_rank: int = 16,
+        gpu_memory_utilization: float = 0.4,
     ) -> None:
         try:
             from vllm import LLM
@@ -28,19 +92,16 @@ class VllmSolver:
                 'pip install "sdrl-studio[gpu]" on a CUDA machine, '
                 'or set models.solver_backend = "transformers"',
             ) from exc
-        from engine.backends.gguf_tokenizer import tokenizer_folder
-
         self.name = f"vllm:{ref.key}" + (f"+{adapter}" if adapter else "")
         self.stop = list(stop)
         self.adapter = Path(adapter) if adapter else None
-        options: dict[str, Any] = {
-            "model": str(hf_folder(ref)),
-            "tokenizer": str(tokenizer_folder(ref)),
-            "max_model_len": n_ctx,
-            "seed": 0,
-        }
-        if self.adapter is not None:
-            options.update(enable_lora=True, max_lora_rank=max_lora_rank)
+        options = engine_options(
+            ref,
+            adapter=self.adapter,
+            n_ctx=n_ctx,
+            lora_rank=lora_rank,
+            gpu_memory_utilization=gpu_memory_utilization,
+        )
         try:
             self.llm: Any = LLM(**options)
         except (RuntimeError, ValueError, OSError) as exc:
@@ -74,12 +135,7 @@ class VllmSolver:
         if n < 1:
             raise ValueError("n must be at least 1")
         params = SamplingParams(
-            n=n,
-            temperature=temperature,
-            top_p=top_p if temperature > 0 else 1.0,
-            max_tokens=max_tokens,
-            seed=seed,
-            stop=self.stop or None,
+            **sampling_options(n, temperature, top_p, max_tokens, seed, self.stop)
         )
         lora = None
         if self.adapter is not None:

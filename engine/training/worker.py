@@ -25,6 +25,7 @@ from engine.training.configs import (
     has_gpu,
     is_main_process,
     tracker_environment,
+    trainer_options,
 )
 from engine.training.data import read_rows
 from engine.training.rewards import reward_funcs
@@ -88,16 +89,9 @@ def build_trainer(
             for r in rows
         ]
     )
+    rewards = reward_funcs(task_checker(task), task.training, stop=() if chat else PLAIN_STOP)
     return GRPOTrainer(
-        model=model,
-        reward_funcs=list[Any](
-            reward_funcs(task_checker(task), task.training, stop=() if chat else PLAIN_STOP)
-        ),
-        args=grpo,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=lora,
-        callbacks=callbacks,
+        **trainer_options(model, list[Any](rewards), grpo, dataset, tokenizer, lora, callbacks)
     )
 
 

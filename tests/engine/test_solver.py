@@ -155,6 +155,32 @@ def test_vllm_solver_k_samples_in_one_call(gemma_task: TaskDefinition) -> None:
         solver.close()
 
 
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_two_vllm_engines_share_one_gpu(gemma_task: TaskDefinition) -> None:
+    """Instructor and solver on vLLM in one process: each takes models.vllm_gpu_memory_utilization, not 90%."""
+    pytest.importorskip("vllm")
+    from engine.backends.instructor import clear_cache, get_instructor
+
+    models = gemma_task.models.model_copy(
+        update={"solver_backend": "vllm", "instructor_backend": "vllm"}
+    )
+    task = gemma_task.model_copy(update={"models": models})
+    assert task.models.vllm_gpu_memory_utilization <= 0.45
+    clear_cache()
+    instructor = get_instructor(task)
+    solver = get_solver(task)
+    try:
+        assert instructor.chat(
+            [{"role": "user", "content": "Say hi."}], temperature=0.0, max_tokens=8, seed=0
+        )
+        out = solver.generate(solve_prompts(task, PROMPT_QUESTIONS, solver), n=2, max_tokens=8)
+        assert [len(o) for o in out] == [2, 2]
+    finally:
+        solver.close()
+        clear_cache()
+
+
 @pytest.mark.parametrize("scale,boost", [(0.5, 15.0), (3.0, 15.0), (10.0, 0.0), (0.01, 0.0)])
 def test_nucleus_processor_equals_hf_temperature_then_top_p(scale: float, boost: float) -> None:
     import torch

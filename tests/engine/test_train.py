@@ -178,3 +178,26 @@ def test_short_gpu_run_finishes(tmp_path) -> None:
     assert info.status == "finished", info.message
     assert json.loads((info.folder / "config.json").read_text())["preflight"]["mode"] == "GPU"
     ws.close()
+
+
+@pytest.mark.gpu
+def test_trl_colocated_vllm_grpo_steps(tmp_path) -> None:
+    """TRL generates with a vLLM engine on the training GPU (colocate), bf16 LoRA steps on the tiny model."""
+    pytest.importorskip("vllm")
+    from engine.tiny import tiny_workspace
+
+    ws = tiny_workspace(
+        tmp_path / "tw", max_steps=2, use_vllm=True, vllm_gpu_memory_utilization=0.25
+    )
+    run_id = start_run(ws)
+    try:
+        info = _wait(ws, run_id, lambda i: i.status not in ("queued", "running"))
+    finally:
+        _kill(get_run(ws.store, run_id, refresh=False))
+    assert info.status == "finished", info.message
+    assert [s for s, _ in run_metrics(ws.store, run_id)["reward_mean"]] == [1, 2]
+    assert (
+        "vllm" in (info.folder / "train.log").read_text().lower()
+    )  # vLLM's engine start is logged
+    assert _lora_b_norm(info.adapter) > 0
+    ws.close()
