@@ -100,6 +100,26 @@ def test_openai_failing_server_is_retried_a_bounded_number_of_times(server) -> N
         instructor.chat([{"role": "user", "content": "x"}], temperature=0.0, max_tokens=5)
     assert len(seen) == 2
     assert url in err.value.title and "openai_base_url" in err.value.hint
+    with pytest.raises(
+        BackendError
+    ):  # a stream that cannot start is retried the same bounded number of times
+        list(instructor.stream([{"role": "user", "content": "x"}], temperature=0.0, max_tokens=5))
+    assert len(seen) == 4
+
+
+def test_openai_json_object_form_for_llama_cpp_servers(server) -> None:  # type: ignore[no-untyped-def]
+    url, seen, _ = server
+    instructor = OpenAIInstructor(url, "m", response_format="json_object")
+    instructor.chat(
+        [{"role": "user", "content": "x"}],
+        temperature=0.0,
+        max_tokens=5,
+        json_schema=KEYWORDS_SCHEMA,
+    )
+    assert seen[-1]["response_format"] == {"type": "json_object", "schema": KEYWORDS_SCHEMA}
+    instructor.chat([{"role": "user", "content": "x"}], temperature=0.0, max_tokens=5)
+    assert "response_format" not in seen[-1]  # no schema, no constraint
+    instructor.close()
 
 
 def test_openai_unreachable_server_is_a_clear_backend_error() -> None:
