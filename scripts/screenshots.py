@@ -28,7 +28,7 @@ from tests.studio.sample_data import (  # noqa: E402
 
 OUT = REPO / "assets" / "screenshots"
 SIZE = (120, 40)
-KEYS = {"train": ["a"], "samples": ["down", "a", "down"], "pipeline": ["plus", "minus", "minus"]}
+KEYS = {"train": ["enter"], "samples": ["down", "a", "down"], "pipeline": ["plus", "minus", "minus"]}
 
 
 async def shoot(workspace, screen: str) -> Path:

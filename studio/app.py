@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -13,6 +14,35 @@ from textual.screen import Screen
 from engine.workspace import Workspace
 from studio import SCREENS
 from studio.modals import ErrorModal, describe_error
+
+PALETTE_ACTIONS = (
+    *(
+        (
+            f"Run {stage}",
+            f"start the {stage} stage now (Pipeline)",
+            "pipeline",
+            f"run_stage('{stage}')",
+        )
+        for stage in ("generate", "label", "probe", "adapt", "score", "select")
+    ),
+    ("Preview questions", "generate a few questions now (Preview, g)", "preview", "generate"),
+    (
+        "Check training",
+        "preflight: what would stop or waste a run (Train, c)",
+        "train",
+        "preflight",
+    ),
+    (
+        "Launch training",
+        "a detached training run with the form's settings (Train, l)",
+        "train",
+        "launch",
+    ),
+    ("Start eval", "evaluate the base model or a run on a benchmark (Eval, l)", "eval", "launch"),
+    ("Export dataset", "the selected samples to exports/ as JSONL", "", "app.export_dataset"),
+    ("Save task revision", "validate and save task.toml (Task, ctrl+s)", "task", "save"),
+)
+"""(title, help, screen or "" for here, action): what the palette can do besides the current screen's keys."""
 
 
 def _lazy(name: str) -> Callable[[], Screen]:
@@ -88,6 +118,8 @@ class StudioApp(App[None]):
             yield SystemCommand(
                 f"Go to {name.title()}", f"key {index}", partial(self.switch_mode, name)
             )
+        for title, help_text, mode, action in PALETTE_ACTIONS:
+            yield SystemCommand(title, help_text, partial(self.run_on, mode, action))
         seen: set[str] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -105,6 +137,31 @@ class StudioApp(App[None]):
                 help_text,
                 partial(self.run_action, binding.action, active.node),
             )
+
+    async def run_on(self, mode: str, action: str) -> None:
+        """Go to a screen (unless `mode` is empty) and run one of its actions there (a palette command)."""
+        if mode:
+            await self.switch_mode(mode)
+        await self.screen.run_action(action)
+
+    @work(thread=True, exit_on_error=False, group="export")
+    def export_dataset(self) -> None:
+        """Write the selected dataset to exports/ (as `sdrl export dataset`), in a thread with its own connection."""
+        from engine.errors import SdrlError
+        from engine.export import export_dataset
+
+        workspace = Workspace(self.workspace.root)
+        try:
+            path, rows = export_dataset(workspace, workspace.root / "exports")
+        except SdrlError as exc:
+            self.call_from_thread(self.show_error, exc)
+            return
+        finally:
+            workspace.close()
+        self.call_from_thread(self.notify, f"wrote {rows} rows to {path}", title="dataset exported")
+
+    def action_export_dataset(self) -> None:
+        self.export_dataset()
 
     def show_error(self, error: BaseException) -> None:
         title, hint = describe_error(error)

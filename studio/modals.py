@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -152,3 +153,43 @@ class TextModal(ModalScreen[None]):
         with Vertical(id="dialog"):
             yield Label(self.text_title, classes="dialog-title")
             yield Static(Text("\n".join(self.lines)), id="text-body")
+
+
+class PickModal(ModalScreen[str | None]):
+    """Choose one of a few named options from a list (type to jump, enter picks, escape cancels)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, title: str, options: list[tuple[str, str]], current: str | None = None
+    ) -> None:
+        """`options` are (value, text shown) pairs."""
+        super().__init__()
+        self.title_text = title
+        self.options = options
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import OptionList
+        from textual.widgets.option_list import Option
+
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield OptionList(
+                *(Option(shown(text), id=value) for value, text in self.options), id="pick"
+            )
+
+    def on_mount(self) -> None:
+        from textual.widgets import OptionList
+
+        picker = self.query_one("#pick", OptionList)
+        values = [value for value, _ in self.options]
+        if self.current in values:
+            picker.highlighted = values.index(self.current)
+        picker.focus()
+
+    def on_option_list_option_selected(self, event: Any) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

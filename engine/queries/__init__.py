@@ -84,6 +84,10 @@ _EFFECTIVE_STATUS = """CASE decision WHEN 'accept' THEN 'accepted' WHEN 'pin' TH
   WHEN 'reject' THEN 'rejected' ELSE CASE WHEN edit_id IS NOT NULL THEN 'edited' ELSE base_status END END"""
 
 
+_NOT_A_NUMBER = "(trim(label) = '' OR trim(label) GLOB '*[^0-9.eE+-]*' OR trim(label) GLOB '*[eE+-]*[eE+-]*[eE+-]*')"
+"""1 for labels that are not plain decimal numbers (a rough test that only has to order them)."""
+
+
 @dataclass(frozen=True)
 class SampleRow:
     id: int
@@ -136,6 +140,8 @@ def _where(query: SampleQuery) -> tuple[str, list[Any]]:
         params.append(query.low_agreement)
     elif query.status == "unscored":
         clauses.append("pass_rate IS NULL")
+    elif query.status == "edited":
+        clauses.append("edit_id IS NOT NULL")  # whatever decision is in force as well
     elif query.status in ORIGINS:
         clauses.append("origin = ?")
         params.append(query.status)
@@ -187,11 +193,13 @@ def sample_ids(store: Store, revision_id: int, query: SampleQuery) -> list[int]:
     if query.sort not in SORT_COLUMNS:
         raise ValueError(f"unknown sort column {query.sort!r}")
     direction = "DESC" if query.descending else "ASC"
-    order = (
-        f"id {direction}"
-        if query.sort == "id"
-        else f"{query.sort} IS NULL, {query.sort} {direction}, id"
-    )
+    if query.sort == "id":
+        order = f"id {direction}"
+    elif query.sort == "label":
+        # numbers sort as numbers (2 < 10) and before text labels, which sort as text
+        order = f"label IS NULL, {_NOT_A_NUMBER}, CAST(label AS REAL) {direction}, label {direction}, id"
+    else:
+        order = f"{query.sort} IS NULL, {query.sort} {direction}, id"
     where, params = _where(query)
     sql = f"SELECT id FROM ({_wrapped()}){where} ORDER BY {order}"
     return [int(r[0]) for r in store.query(sql, [revision_id, *params])]

@@ -24,7 +24,7 @@ class EvalScreen(StudioScreen):
     NAME = "eval"
     AUTO_FOCUS = "#eval-table"
     BINDINGS = [
-        Binding("r", "reload", "Reload"),
+        Binding("ctrl+r", "reload", "Reload"),
         Binding("i", "instructor_check", "Instructor check"),
     ]
 

@@ -40,14 +40,14 @@ class PipelineScreen(StudioScreen):
     NAME = "pipeline"
     AUTO_FOCUS = "#stages"
     BINDINGS = [
-        Binding("enter", "start", "Start/resume"),
+        Binding("enter", "start", "Open"),
         Binding("s", "stop", "Stop"),
         Binding("left_square_bracket", "band(0, -1)", "Band lo-", key_display="["),
         Binding("right_square_bracket", "band(0, 1)", "lo+", key_display="]"),
         Binding("minus", "band(1, -1)", "Band hi-", key_display="-"),
         Binding("plus,equals_sign", "band(1, 1)", "hi+", key_display="+"),
-        Binding("m", "cycle_rule", "Rule"),
-        Binding("c", "confirm_selection", "Save selection"),
+        Binding("b", "cycle_rule", "Rule"),
+        Binding("ctrl+s", "confirm_selection", "Save"),
     ]
 
     def __init__(self) -> None:
@@ -198,12 +198,12 @@ class PipelineScreen(StudioScreen):
             hist.band = band
         c = self._counts
         self.query_one("#band-panel", Static).update(
-            f"[b]selection[/] rule [b]{self.rule}[/] (m)\n"
+            f"[b]selection[/] rule [b]{self.rule}[/] (b)\n"
             f"band [b]{self.band[0]:.2f} – {self.band[1]:.2f}[/]  ([ ] lo, - + hi)\n"
             f"scored {len(self.pool)} · would select [b]{train + val}[/]\n(train {train}, val {val}; M={self.m})\n"
             f"[b]adaptation[/] solved {c.get('solved', 0)} · unsolved {c.get('unsolved', 0)}\n"
             f"harder {c.get('harder', 0)} · easier {c.get('easier', 0)} produced\n"
-            "c saves the selection"
+            "ctrl+s saves the selection"
         )
         self.selected_count = train + val
 
@@ -243,6 +243,11 @@ class PipelineScreen(StudioScreen):
         highlighted = self.query_one("#stages", OptionList).highlighted_option
         if highlighted is not None and highlighted.id:
             self._start(highlighted.id)
+
+    def action_run_stage(self, stage: str) -> None:
+        """Start a stage by name with task.toml's settings (the palette's "Run <stage>")."""
+        self.query_one("#stages", OptionList).highlighted = list(STAGES).index(stage)
+        self._start(stage)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:

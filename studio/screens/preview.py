@@ -65,10 +65,10 @@ class PreviewScreen(StudioScreen):
     BINDINGS = [
         Binding("g", "generate", "Generate"),
         Binding("s", "stop", "Stop"),
-        Binding("up,k", "move(-1)", "Prev", show=False),
-        Binding("down,j", "move(1)", "Next", show=False),
-        Binding("y", "keep", "Keep"),
-        Binding("x", "discard", "Discard"),
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("a", "keep", "Accept"),
+        Binding("x", "discard", "Reject"),
         Binding("K", "edit_k", "Count"),
     ]
 
@@ -168,7 +168,7 @@ class PreviewScreen(StudioScreen):
             elif isinstance(event, StageFinished):
                 done = sum(c.state == "done" for c in self.cards.values())
                 self.query_one("#preview-status", Static).update(
-                    f"{done} previewed · y keeps, x discards"
+                    f"{done} previewed · a keeps in the pool, x discards"
                 )
         for item_id, parts in pending.items():
             self._card(item_id).add_text("".join(parts))

@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from engine import queries
 from engine.queries import SampleQuery, SampleRow
-from studio.modals import ConfirmModal, EditSampleModal
+from studio.modals import ConfirmModal, EditSampleModal, PickModal
 from studio.screens.base import StudioScreen, reports_errors
 from studio.text import shown
 from studio.widgets.virtual_table import Column, TableHeader, VirtualTable
@@ -38,8 +38,35 @@ COLUMNS = [
     Column("agreement", "agr", 4, _pct, lambda v: "red" if v is not None and v < 0.5 else ""),
     Column("origin", "origin", 7),
     Column("pass_rate", "pass", 4, _pct),
-    Column("status", "status", 9, str, lambda v: STATUS_STYLES.get(v, "")),
+    Column(
+        "status",
+        "status",
+        16,
+        str,
+        lambda v: STATUS_STYLES.get(v.split(",")[0], ""),
+        get=lambda row: (
+            f"{row.status}, edited" if row.edited and row.status != "edited" else row.status
+        ),
+    ),
 ]
+FILTER_HELP = {
+    "all": "every sample",
+    "accepted": "accepted by you",
+    "pinned": "pinned: always selected",
+    "rejected": "rejected by you",
+    "edited": "question or label edited",
+    "labelled": "labelled by majority vote",
+    "pending": "not labelled yet",
+    "unlabelable": "no majority answer",
+    "duplicate": "near-duplicate of another",
+    "contaminated": "overlaps a benchmark",
+    "doubtful": "low vote agreement",
+    "unscored": "no pass rate yet",
+    "initial": "origin: first generation",
+    "harder": "origin: made harder",
+    "easier": "origin: made easier",
+    "manual": "origin: kept from a preview",
+}
 
 
 class SamplesScreen(StudioScreen):
@@ -49,15 +76,15 @@ class SamplesScreen(StudioScreen):
         Binding("a", "decide('accept')", "Accept"),
         Binding("p", "decide('pin')", "Pin"),
         Binding("x", "decide('reject')", "Reject"),
-        Binding("c", "decide('clear')", "Clear", show=False),
+        Binding("delete", "decide('clear')", "Clear", show=False),
         Binding("e", "edit", "Edit"),
         Binding("u", "undo", "Undo"),
         Binding("space", "mark", "Mark", key_display="␣"),
-        Binding("f", "cycle_filter", "Filter"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("r", "reverse", "Reverse", show=False),
+        Binding("f", "pick_filter", "Filter"),
+        Binding("o", "cycle_sort", "Sort"),
+        Binding("O", "reverse", "Reverse", show=False),
         Binding("slash", "search", "Search"),
-        Binding("escape", "focus_table", "Table", show=False),
+        Binding("escape", "clear_search", "Back", show=False),
     ]
 
     def __init__(self) -> None:
@@ -65,6 +92,8 @@ class SamplesScreen(StudioScreen):
         self.query_state = SampleQuery()
         self._detail_timer: Timer | None = None
         self._ids: list[int] | None = None
+        self.undo_stack: list[tuple[str, list[int]]] = []
+        """(what was done, the samples it touched) for each curation of this session, newest last."""
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="sample-bar"):
@@ -176,6 +205,10 @@ class SamplesScreen(StudioScreen):
         row = table.current
         return [row.id] if row is not None else []
 
+    def _done(self, action: str, ids: list[int]) -> None:
+        self.undo_stack.append((action, list(ids)))
+        self._after_write(f"{action}: {len(ids)} sample{'s' if len(ids) > 1 else ''} (u undoes)")
+
     def _after_write(self, message: str) -> None:
         self.table.marked.clear()
         self.table.reload()
@@ -192,7 +225,7 @@ class SamplesScreen(StudioScreen):
         def apply(confirmed: bool | None = True) -> None:
             if confirmed:
                 queries.decide(self.store, ids, action)
-                self._after_write(f"{action}: {len(ids)} sample{'s' if len(ids) > 1 else ''}")
+                self._done(action, ids)
 
         if action == "reject" and len(ids) > 1:
             self.app.push_screen(ConfirmModal(f"Reject {len(ids)} marked samples?"), apply)
@@ -201,10 +234,13 @@ class SamplesScreen(StudioScreen):
 
     @reports_errors
     def action_undo(self) -> None:
-        ids = self._targets()
-        if ids:
-            undone = queries.undo_decision(self.store, ids)
-            self._after_write(f"undid {undone} decision{'s' if undone != 1 else ''}")
+        """Undo the last curation of this session (a bulk one as a whole), wherever the cursor is."""
+        if not self.undo_stack:
+            self.notify("nothing to undo in this session", severity="warning", timeout=2)
+            return
+        action, ids = self.undo_stack.pop()
+        undone = queries.undo_decision(self.store, ids)
+        self._after_write(f"undid {action} of {undone} sample{'s' if undone != 1 else ''}")
 
     @reports_errors
     def action_edit(self) -> None:
@@ -216,7 +252,7 @@ class SamplesScreen(StudioScreen):
             if result is not None:
                 question, answer = result
                 queries.decide(self.store, [row.id], "edit", question=question, answer=answer)
-                self._after_write(f"edited #{row.id}")
+                self._done("edit", [row.id])
 
         self.app.push_screen(EditSampleModal(row.question, row.label or ""), save)
 
@@ -225,9 +261,13 @@ class SamplesScreen(StudioScreen):
         self.table.action_cursor(1)
         self._update_info()
 
-    def action_cycle_filter(self) -> None:
-        filters = queries.STATUS_FILTERS
-        self._requery(status=filters[(filters.index(self.query_state.status) + 1) % len(filters)])
+    def action_pick_filter(self) -> None:
+        def chosen(status: str | None) -> None:
+            if status is not None:
+                self._requery(status=status)
+
+        options = [(f, f"{f:<13} {FILTER_HELP.get(f, '')}") for f in queries.STATUS_FILTERS]
+        self.app.push_screen(PickModal("Show samples", options, self.query_state.status), chosen)
 
     def action_cycle_sort(self) -> None:
         cols = queries.SORT_COLUMNS
@@ -239,7 +279,12 @@ class SamplesScreen(StudioScreen):
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
-    def action_focus_table(self) -> None:
+    def action_clear_search(self) -> None:
+        """Escape: clear the search (in the field or in the table) and go back to the table."""
+        search = self.query_one("#search", Input)
+        if search.value or self.query_state.search:
+            search.value = ""
+            self._requery(search="")
         self.table.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -39,8 +39,8 @@ TEXT_FIELDS = ("description", "input_format", "output_format")
 class TaskScreen(StudioScreen):
     NAME = "task"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save revision"),
-        Binding("ctrl+r", "reload", "Reload file"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+r", "reload", "Reload"),
         Binding("m", "mark_revision", "Mark"),
         Binding("d", "diff", "Diff"),
         Binding("v", "restore", "Revert"),

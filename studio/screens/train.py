@@ -59,12 +59,12 @@ class TrainScreen(StudioScreen):
     AUTO_FOCUS = "#runs"
     BINDINGS = [
         Binding("l", "launch", "Launch"),
-        Binding("c", "preflight", "Preflight"),
-        Binding("a", "follow", "Attach"),
-        Binding("x", "stop_run", "Stop run"),
-        Binding("r", "resume_run", "Resume"),
-        Binding("e", "edit_settings", "Settings"),
-        Binding("escape", "focus_runs", "Runs", show=False),
+        Binding("c", "preflight", "Check"),
+        Binding("enter", "follow", "Open"),
+        Binding("s", "stop_run", "Stop"),
+        Binding("R", "resume_run", "Resume"),
+        Binding("e", "edit_settings", "Edit"),
+        Binding("escape", "focus_runs", "Back", show=False),
         Binding("t", "next_chart", "Chart"),
         Binding("comma", "cursor_step(-1)", "Step-", key_display="<"),
         Binding("full_stop", "cursor_step(1)", "Step+", key_display=">"),
@@ -102,9 +102,7 @@ class TrainScreen(StudioScreen):
                     yield Static(id="preflight")
                 yield DataTable(id="runs", cursor_type="row")
             with Vertical(id="dashboard"):
-                yield Static(
-                    "no run attached: pick one in the list and press a (enter)", id="run-info"
-                )
+                yield Static("no run attached: pick one in the list and press enter", id="run-info")
                 yield Static(id="curve-values")
                 with Vertical(id="curves"):
                     for key, title in CURVES:

@@ -36,6 +36,16 @@ class Column:
     """0 = takes the remaining width."""
     format: Callable[[Any], str] = str
     style: Callable[[Any], str] | None = None
+    get: Callable[[Any], Any] | None = None
+    """How to read the cell's value from a row; default: the attribute named `key`."""
+
+    def value(self, row: Any) -> Any:
+        return self.get(row) if self.get is not None else getattr(row, self.key)
+
+
+MARK = "●"
+"""Drawn in the gutter of marked rows (colour alone is not enough)."""
+GUTTER = 2
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
@@ -53,8 +63,8 @@ class TableHeader(Static):
     def show(
         self, columns: Sequence[Column], width: int, sort: str = "", descending: bool = False
     ) -> None:
-        widths = column_widths(columns, width)
-        cells = []
+        widths = column_widths(columns, width - GUTTER)
+        cells = [" " * (GUTTER - 1)]
         for column, w in zip(columns, widths, strict=True):
             mark = (" ▼" if descending else " ▲") if column.key == sort else ""
             cells.append(fit(column.title + mark, w))
@@ -73,8 +83,8 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "jump(0)", "First", show=False),
-        Binding("end,G", "jump(-1)", "Last", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
     ]
     COMPONENT_CLASSES = {"virtual-table--cursor", "virtual-table--marked"}
 
@@ -200,14 +210,15 @@ class VirtualTable(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, base)
         style = base
-        if self.row_key(row) in self.marked:
+        if self.row_key(row) in self.marked:  # the gutter symbol as well, below
             style = style + self.get_component_rich_style("virtual-table--marked")
         if index == self.cursor:
             style = style + self.get_component_rich_style("virtual-table--cursor")
-        segments: list[Segment] = []
-        widths = column_widths(self.columns, width + 1)
+        marked = self.row_key(row) in self.marked
+        segments: list[Segment] = [Segment((MARK if marked else " ").ljust(GUTTER), style)]
+        widths = column_widths(self.columns, width + 1 - GUTTER)
         for i, (column, w) in enumerate(zip(self.columns, widths, strict=True)):
-            value = getattr(row, column.key)
+            value = column.value(row)
             cell_style = style
             if column.style is not None and index != self.cursor:
                 cell_style = style + Style.parse(column.style(value) or "none")

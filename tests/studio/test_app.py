@@ -76,7 +76,7 @@ async def test_quitting_never_stops_a_run(workspace, make_app, fake_worker):
         conn.execute("UPDATE runs SET pid=? WHERE id='r1'", (fake_worker,))
     app = make_app(workspace, "train")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("a", "ctrl+q")
+        await pilot.press("enter", "ctrl+q")
     assert not (folder / "stop").exists()
     assert workspace.store.scalar("SELECT status FROM runs WHERE id='r1'") == "running"
     import os
@@ -117,3 +117,68 @@ def test_engine_queries_never_import_textual():
         timeout=60,
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def _screen_classes():
+    import importlib
+
+    from studio import SCREENS
+
+    return [importlib.import_module(f"studio.screens.{name}").SCREEN for name in SCREENS]
+
+
+def test_one_meaning_per_key_on_every_screen():
+    """Issue 12 item 7: s is not Stop here and Sort there; x is not Discard, Reject and Stop run."""
+    from studio.app import StudioApp
+    from studio.widgets.virtual_table import VirtualTable
+
+    meanings: dict[str, set[str]] = {}
+    for cls in [*_screen_classes(), StudioApp, VirtualTable]:
+        for binding in cls.BINDINGS:
+            for key in binding.key.split(","):
+                meanings.setdefault(key, set()).add(binding.description)
+    clashes = {key: names for key, names in meanings.items() if len(names) > 1}
+    assert clashes == {}
+
+
+async def test_palette_lists_actions_and_runs_them(populated, make_app):
+    """Issue 12 item 7: the palette offers actions ("Run score", "Launch training", "Export dataset"), not only keys."""
+    app = make_app(populated, "task")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for action in (
+            "Run score",
+            "Run select",
+            "Launch training",
+            "Export dataset",
+            "Start eval",
+        ):
+            assert action in commands
+        await commands["Run select"].callback()  # goes to Pipeline and runs the real select stage
+        assert app.current_mode == "pipeline"
+        for _ in range(200):
+            if populated.store.scalar("SELECT COUNT(*) FROM selections"):
+                break
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await commands["Export dataset"].callback()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        exported = list((populated.root / "exports").glob("dataset-rev*.jsonl"))
+        assert (
+            len(exported) == 1 and exported[0].read_text().count("\n") == 18
+        )  # M = 16 + 2 validation
+        assert any("wrote 18 rows" in n.message for n in app._notifications)
+
+
+def test_a_workspace_with_samples_opens_on_pipeline(populated):
+    from studio.app import opening_screen
+
+    assert opening_screen(populated) == "pipeline"
+
+
+def test_fresh_workspace_opens_on_task(make_workspace):
+    from studio.app import opening_screen
+
+    assert opening_screen(make_workspace("demo", "fresh")) == "task"

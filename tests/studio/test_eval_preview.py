@@ -101,7 +101,7 @@ async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monk
         assert len(cards) == 2 and all(c.state == "done" for c in cards)
         assert cards[0].streamed == '{"input": "How many apples?", "output": "#### 4"}'
         assert "passage 0 about apples" in str(cards[0].query_one(".passage").render())
-        await pilot.press("y")  # keep the first, move to the second
+        await pilot.press("a")  # keep the first, move to the second
         await pilot.press("x")  # discard the second
         assert kept == [(workspace.store.latest_revision().id, "How many apples? (0)")]
         assert [c.state for c in cards] == ["kept", "discarded"]
@@ -121,5 +121,5 @@ async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_a
             pilot,
             lambda: len(app.screen.cards) == 3 and all(c.result for c in app.screen.cards.values()),
         )
-        await pilot.press("y")
+        await pilot.press("a")
         assert kept and kept[0][0] == 2  # the preview ran on revision 2, the edited definition

@@ -39,7 +39,7 @@ async def test_moving_the_band_changes_the_selected_count(populated, make_app):
         assert "would select 14" in str(screen.query_one("#band-panel").render())
         assert screen.query_one("#hist-after", Histogram).band == (0.05, 0.25)
         assert populated.store.scalar("SELECT COUNT(*) FROM selections") == 0  # nothing written yet
-        await pilot.press("c")
+        await pilot.press("ctrl+s")
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("n")
 
@@ -115,7 +115,7 @@ async def test_confirmed_band_is_saved_by_the_real_select_stage(populated, make_
         await wait_for(pilot, lambda: screen.loaded)
         await pilot.press(*["minus"] * 15)  # band 0.00 - 0.25
         expected = screen.selected_count
-        await pilot.press("c", "y")
+        await pilot.press("ctrl+s", "y")
         await wait_for(
             pilot,
             lambda: (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import queries
-from studio.modals import ConfirmModal, EditSampleModal
+from studio.modals import ConfirmModal, EditSampleModal, PickModal
 from studio.widgets.virtual_table import VirtualTable
 
 
@@ -70,20 +70,77 @@ async def test_filter_search_and_sort(populated, make_app):
     app = make_app(populated, "samples")
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(VirtualTable)
-        await pilot.press("a", "f", "f")  # all -> accepted -> pinned
+        await pilot.press("a", "f")  # the filter opens a picker
+        assert isinstance(app.screen, PickModal)
+        await pilot.press("down", "down", "enter")  # all -> accepted -> pinned
         assert app.screen.query_state.status == "pinned" and table.total == 0
-        await pilot.press(*["f"] * 11)  # ... harder (an origin)
+        await pilot.press("f", "end", "up", "up", "enter")  # ... harder (an origin)
         assert app.screen.query_state.status == "harder" and table.total == 15
-        await pilot.press(*["f"] * 4)  # wraps around to accepted
+        await pilot.press("f", "home", "down", "enter")
         assert app.screen.query_state.status == "accepted" and table.total == 1
+        await pilot.press("f", "escape")  # escape keeps the filter
+        assert app.screen.query_state.status == "accepted"
         app.screen._requery(status="all")
         await pilot.press("slash", *"item 59", "enter")
         assert table.total == 1 and table.current.id == 60
         app.screen._requery(search="")
         await pilot.press(
-            "s", "s", "s", "s", "s"
+            "o", "o", "o", "o", "o"
         )  # id -> question -> label -> agreement -> origin -> pass_rate
         assert app.screen.query_state.sort == "pass_rate"
-        await pilot.press("r")
+        await pilot.press("O")
         assert table.current.pass_rate == 1.0
         assert "pass_rate" in str(app.screen.query_one("#sample-info").render())
+
+
+async def test_undo_takes_back_the_last_bulk_action_wherever_the_cursor_is(populated, make_app):
+    """Issue 12 item 7: u undoes the last action (a bulk one as a whole), not the decision under the cursor."""
+    app = make_app(populated, "samples")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space", "space", "space", "a")  # accept 1, 2, 3
+        assert [newest_action(populated, i) for i in (1, 2, 3)] == ["accept"] * 3
+        await pilot.press("down", "down", "down", "down", "down")  # the cursor elsewhere
+        await pilot.press("u")
+        assert [newest_action(populated, i) for i in (1, 2, 3)] == [None] * 3
+        await pilot.press("u")  # nothing left from this session: nothing else is touched
+        assert populated.store.scalar("SELECT COUNT(*) FROM decisions") == 0
+
+
+async def test_marked_rows_carry_a_symbol_and_edited_shows_in_status(populated, make_app):
+    app = make_app(populated, "samples")
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        await pilot.press("space")
+        assert table.render_line(0).text.startswith("●")
+        assert not table.render_line(1).text.startswith("●")
+        queries.decide(populated.store, [2], "edit", question="Q?", answer="5")
+        queries.decide(populated.store, [2], "accept")
+        table.reload()
+        await pilot.pause()
+        assert "accepted, edited" in table.render_line(1).text
+        app.screen._requery(status="edited")  # an accepted edit is still an edit
+        assert table.total == 1 and table.current.id == 2
+
+
+async def test_escape_clears_the_search(populated, make_app):
+    app = make_app(populated, "samples")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(VirtualTable)
+        await pilot.press("slash", *"item 59", "enter")
+        assert table.total == 1
+        await pilot.press("escape")
+        assert app.screen.query_state.search == "" and table.total == 60
+        assert app.screen.query_one("#search").value == ""
+        await pilot.press("slash", *"item 5")
+        await pilot.press("escape")  # in the field, before enter
+        assert app.screen.query_one("#search").value == "" and table.has_focus
+
+
+def test_numeric_labels_sort_as_numbers(populated):
+    rid = populated.store.latest_revision().id
+    ids = queries.sample_ids(populated.store, rid, queries.SampleQuery(sort="label"))
+    labels = [int(r.label) for r in queries.sample_rows(populated.store, rid, ids)]
+    assert labels == sorted(labels) and labels[0] == 6 and labels[-1] == 30  # not "12" < "6"
+    queries.decide(populated.store, [1], "edit", question="Q?", answer="many")
+    ids = queries.sample_ids(populated.store, rid, queries.SampleQuery(sort="label"))
+    assert ids[-1] == 1  # text after numbers

@@ -35,5 +35,5 @@ async def test_real_preview_streams_a_question(workspace, make_app):
             "failed",
         )  # a tiny model may write unparseable JSON: a counted failure
         if cards[0].state == "done":
-            await pilot.press("y")
+            await pilot.press("a")
             assert workspace.store.scalar("SELECT COUNT(*) FROM samples WHERE origin='manual'") == 1

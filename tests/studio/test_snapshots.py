@@ -11,7 +11,7 @@ from studio.app import StudioApp
 from tests.studio.sample_data import preview_events
 
 SIZES = [(80, 24), (120, 40)]
-KEYS = {"train": ["a"], "samples": ["down", "a", "down"]}
+KEYS = {"train": ["enter"], "samples": ["down", "a", "down"]}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

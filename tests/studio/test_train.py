@@ -20,7 +20,7 @@ async def test_cli_run_appears_and_updates(workspace, make_app, fake_worker):
         screen = app.screen
         runs = screen.query_one("#runs")
         assert runs.row_count == 1 and runs.get_row_at(0)[:2] == [RUN, "running"]
-        await pilot.press("a")
+        await pilot.press("enter")
         assert screen.run_id == RUN
         assert screen.series["reward_mean"] == pytest.approx([0.25, 0.3, 0.35, 0.4])
         assert "step 4/20" in str(screen.query_one("#run-info").render())
