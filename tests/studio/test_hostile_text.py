@@ -68,7 +68,7 @@ async def test_train_run_info_and_completions(workspace, make_app):
     app = make_app(workspace, "train")
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
-        await pilot.press("a")
+        await pilot.press("enter")  # attach the highlighted run
         await pilot.pause()
         text = check(app, "train")
         assert "hostile run message" in text
