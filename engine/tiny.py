@@ -14,9 +14,12 @@ from engine.workspace import sdrl_home
 TINY_NAME = "tiny-llama-2l"
 
 
-def tiny_model(folder: Path | str | None = None, *, seed: int = 0) -> Path:
-    """An HF model folder holding the tiny model; built the first time only (a few seconds)."""
-    target = Path(folder) if folder is not None else sdrl_home() / "hf" / TINY_NAME
+def tiny_model(folder: Path | str | None = None, *, seed: int = 0, hidden_size: int = 64) -> Path:
+    """An HF model folder holding the tiny model; built the first time only (a few seconds).
+
+    4 attention heads of hidden_size / 4; vLLM's attention kernels want heads of 32 or more (hidden_size=128)."""
+    name = TINY_NAME if hidden_size == 64 else f"{TINY_NAME}-h{hidden_size}"
+    target = Path(folder) if folder is not None else sdrl_home() / "hf" / name
     if (target / "config.json").is_file() and (target / ".complete").is_file():
         return target
     import torch
@@ -29,8 +32,8 @@ def tiny_model(folder: Path | str | None = None, *, seed: int = 0) -> Path:
         tokenizer.pad_token = tokenizer.eos_token
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,

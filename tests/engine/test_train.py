@@ -184,12 +184,12 @@ def test_short_gpu_run_finishes(tmp_path) -> None:
 def test_trl_colocated_vllm_grpo_steps(tmp_path) -> None:
     """TRL generates with a vLLM engine on the training GPU (colocate), bf16 LoRA steps on the tiny model."""
     pytest.importorskip("vllm")
-    from engine.tiny import tiny_workspace
+    from engine.tiny import tiny_model, tiny_workspace
 
     ws = tiny_workspace(
         tmp_path / "tw", max_steps=2, use_vllm=True, vllm_gpu_memory_utilization=0.25
     )
-    run_id = start_run(ws)
+    run_id = start_run(ws, model=str(tiny_model(hidden_size=128)))  # heads of 32 for vLLM's kernels
     try:
         info = _wait(ws, run_id, lambda i: i.status not in ("queued", "running"))
     finally:
