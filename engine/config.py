@@ -100,7 +100,7 @@ class GenerationSettings(_Section):
     dropped."""
     decontaminate: bool = True
     """Check every new sample (generated and rewritten) against the benchmarks: the built-in ones (GSM8K),
-    decontaminate_file and every benchmark this workspace has been evaluated on (`sdrl eval --benchmark`)."""
+    decontaminate_file and every benchmark this workspace has been evaluated on (`sdrl eval run --benchmark`)."""
     decontaminate_file: str | None = None
     """A benchmark file (.jsonl/.json/.parquet); questions sharing a decontaminate_ngram-word sequence
     with it are dropped."""

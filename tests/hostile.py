@@ -133,6 +133,6 @@ def cli_commands(ids: dict[str, int]) -> list[tuple[list[str], bool]]:
         (["stats"], False),
         (["runs", "list"], True),
         (["runs", "show", RUN_ID], True),
-        (["eval", "--list"], True),
-        (["eval", "--compare", "--ids", str(ids["base_eval"]), str(ids["eval"])], True),
+        (["eval", "list"], True),
+        (["eval", "compare", str(ids["base_eval"]), str(ids["eval"])], True),
     ]

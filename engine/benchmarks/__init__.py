@@ -1,4 +1,4 @@
-"""Benchmarks shipped with sdrl-studio (GSM8K's test split), so `sdrl eval --benchmark gsm8k` needs no download.
+"""Benchmarks shipped with sdrl-studio (GSM8K's test split), so `sdrl eval run --benchmark gsm8k` needs no download.
 
 Each built-in is a folder here holding `test.jsonl`, its `LICENSE` and a `SOURCE.md`.
 """

@@ -1,4 +1,4 @@
-"""`sdrl eval`: greedy accuracy of base and adapter on a benchmark file or the held-out split, and side-by-side comparison."""
+"""`sdrl eval run|list|compare`: greedy accuracy of base and adapter on a benchmark or the held-out split, stored evals, side-by-side comparison."""
 
 from __future__ import annotations
 
@@ -24,7 +24,67 @@ def _print_comparison(c: Comparison) -> None:
             click.echo(f"  [{idx}] {visible_line(question, 100)}")
 
 
-@click.command("eval")
+def legacy_args(args: list[str]) -> list[str]:
+    """Map the old flag-selected modes onto the subcommands (`--list`, `--compare`, else `run`)."""
+    if "--list" in args:
+        return ["list", *(a for a in args if a != "--list")]
+    if "--compare" in args and "--benchmark" not in args and "--split" not in args:
+        rest = [a for a in args if a not in ("--compare", "--ids")]
+        return ["compare", *rest]
+    return ["run", *(a for a in args if a != "--compare")]  # a run with --run compares by itself
+
+
+class EvalGroup(click.Group):
+    """`eval run|list|compare`, accepting the older flag forms (see eval_group's help)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = legacy_args(args)
+        return super().parse_args(ctx, args)
+
+
+@click.group("eval", cls=EvalGroup)
+def eval_group() -> None:
+    """Greedy accuracy of the base model and trained adapters: run an evaluation, list them, compare two.
+
+    The flag forms of older versions still work: `eval --benchmark ...` is `eval run ...`,
+    `eval --list` is `eval list`, `eval --compare [--ids A B]` is `eval compare [A B]`."""
+
+
+@eval_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List stored evaluations."""
+    from engine.queries import evals
+
+    rows = evals(workspace_from(ctx).store)
+    if as_json:
+        keys = ("id", "run_id", "benchmark", "model", "adapter", "n", "accuracy")
+        echo_json([{k: r[k] for k in keys} for r in rows])
+        return
+    for r in rows:
+        who = "adapter " + str(r["run_id"]) if r["adapter"] else "base"
+        click.echo(
+            f"#{r['id']}  {who:<30} {r['accuracy']:.1%} of {r['n']}  {visible_line(r['benchmark'])}"
+        )
+
+
+@eval_group.command("compare")
+@click.argument("ids", type=int, nargs=2, required=False, metavar="[BASE_ID ADAPTER_ID]")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def compare_cmd(ctx: click.Context, ids: tuple[int, int] | None, as_json: bool) -> None:
+    """Items the adapter fixed and broke, between two evals of one benchmark (default: the latest pair)."""
+    from engine.evaluate import compare
+    from engine.queries import latest_pair
+
+    ws = workspace_from(ctx)
+    base_id, other_id = ids or latest_pair(ws.store)
+    _output(compare(ws, base_id, other_id), as_json)
+
+
+@eval_group.command("run")
 @click.option(
     "--benchmark",
     "benchmark",
@@ -47,23 +107,9 @@ def _print_comparison(c: Comparison) -> None:
     help="Tokens per answer (default: difficulty.probe_max_tokens).",
 )
 @click.option("--no-base", is_flag=True, help="With --run, skip the base-model evaluation.")
-@click.option(
-    "--compare",
-    "compare_ids",
-    is_flag=True,
-    help="Compare the latest base and adapter evaluations (or --ids A B).",
-)
-@click.option(
-    "--ids",
-    type=int,
-    nargs=2,
-    default=None,
-    help="With --compare: the two eval ids (base, adapter).",
-)
-@click.option("--list", "list_evals", is_flag=True, help="List stored evaluations.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def eval_cmd(
+def run_cmd(
     ctx: click.Context,
     benchmark: Path | None,
     split: str | None,
@@ -73,9 +119,6 @@ def eval_cmd(
     limit: int | None,
     max_tokens: int | None,
     no_base: bool,
-    compare_ids: bool,
-    ids: tuple[int, int] | None,
-    list_evals: bool,
     as_json: bool,
 ) -> None:
     """Greedy accuracy with the task's answer checker. Checkpoints are never chosen on the benchmark: a run's final adapter is used."""
@@ -89,35 +132,13 @@ def eval_cmd(
         parse_mapping,
         val_items,
     )
-    from engine.queries import evals, latest_pair
     from engine.runs import get_run
 
     ws = workspace_from(ctx)
-    if list_evals:
-        rows = evals(ws.store)
-        if as_json:
-            echo_json(
-                [
-                    {
-                        k: r[k]
-                        for k in ("id", "run_id", "benchmark", "model", "adapter", "n", "accuracy")
-                    }
-                    for r in rows
-                ]
-            )
-        for r in rows if not as_json else []:
-            click.echo(
-                f"#{r['id']}  {'adapter ' + str(r['run_id']) if r['adapter'] else 'base':<30} {r['accuracy']:.1%} of {r['n']}  {visible_line(r['benchmark'])}"
-            )
-        return
-    if compare_ids and not (benchmark or split):
-        base_id, other_id = ids or latest_pair(ws.store)
-        _output(compare(ws, base_id, other_id), as_json)
-        return
     if bool(benchmark) == bool(split):
         raise RunError(
             "Give exactly one of --benchmark FILE or --split val",
-            "e.g. sdrl eval --benchmark gsm8k --limit 100",
+            "e.g. sdrl eval run --benchmark gsm8k --limit 100",
         )
     revision, task = ws.current_revision()
     adapter = None

@@ -56,8 +56,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("engine.cli.train:runs_group", "List, show, stop and resume training runs."),
     "attach": ("engine.cli.train:attach_cmd", "Follow a run live from any terminal."),
     "eval": (
-        "engine.cli.evaluate:eval_cmd",
-        "Greedy accuracy of base and adapter on a benchmark file.",
+        "engine.cli.evaluate:eval_group",
+        "Evaluate base and adapter on a benchmark (run), list, compare.",
     ),
     "instructor": (
         "engine.cli.instructor:instructor_group",

@@ -16,7 +16,7 @@ def evals(store: Store) -> list[dict[str, Any]]:
 def eval_row(store: Store, eval_id: int) -> dict[str, Any]:
     rows = store.query("SELECT * FROM evals WHERE id=?", (eval_id,))
     if not rows:
-        raise RunError(f"No evaluation {eval_id}", "see `sdrl eval --list`")
+        raise RunError(f"No evaluation {eval_id}", "see `sdrl eval list`")
     return dict(rows[0])
 
 
@@ -54,13 +54,13 @@ def latest_pair(store: Store, benchmark: str | None = None) -> tuple[int, int]:
     ]
     if not trained:
         raise RunError(
-            "No adapter evaluation to compare", "run `sdrl eval --benchmark FILE --run RUN` first"
+            "No adapter evaluation to compare", "run `sdrl eval run --benchmark FILE --run RUN` first"
         )
     newest = max(trained, key=lambda p: int(p["trained"]["id"]))
     if newest["base"] is None:
         raise RunError(
             f"No base-model evaluation of {newest['benchmark']} with {newest['n']} items",
-            "run `sdrl eval` on the same benchmark and --limit without --run",
+            "run `sdrl eval run` on the same benchmark and --limit without --run",
         )
     return int(newest["base"]["id"]), int(newest["trained"]["id"])
 
@@ -71,7 +71,7 @@ def check_comparable(base: dict[str, Any], other: dict[str, Any]) -> None:
         raise RunError(
             f"Evaluations {base['id']} and {other['id']} are not comparable: "
             f"{base['benchmark']} ({base['n']} items, {base['model']}) vs {other['benchmark']} ({other['n']} items, {other['model']})",
-            "compare evals of the same benchmark, model and --limit (`sdrl eval --list`)",
+            "compare evals of the same benchmark, model and --limit (`sdrl eval list`)",
         )
 
 

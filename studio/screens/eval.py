@@ -62,7 +62,7 @@ class EvalScreen(StudioScreen):
             )
         if not self.pairs:
             self.query_one("#eval-detail", Static).update(
-                "[dim]no evaluations yet: run `sdrl eval` for the base model and a trained run[/]"
+                "[dim]no evaluations yet: run `sdrl eval run` for the base model and a trained run[/]"
             )
         else:
             self.show_items(0)

@@ -114,7 +114,7 @@ def test_decontamination_is_on_by_default_against_builtin_and_evaluated_benchmar
     assert clean is not None and clean.counts == {"checked": 2, "contaminated": 0}
     with (
         workspace.store.transaction() as conn
-    ):  # what `sdrl eval --benchmark evaluated.jsonl` records
+    ):  # what `sdrl eval run --benchmark evaluated.jsonl` records
         conn.execute(
             "INSERT INTO evals(benchmark, model, n, correct, accuracy, created_at) VALUES (?, 'm', 1, 0, 0, ?)",
             (str(bench.resolve()), time.time()),

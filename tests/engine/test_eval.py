@@ -107,15 +107,15 @@ def test_missing_fields_name_the_line_and_fields(tmp_path) -> None:
 def test_cli_missing_fields_exit_2(workspace, sdrl, tmp_path) -> None:
     path = tmp_path / "b.jsonl"
     path.write_text(json.dumps({"q": "a"}) + "\n")
-    result = sdrl("-w", str(workspace.root), "eval", "--benchmark", str(path))
+    result = sdrl("-w", str(workspace.root), "eval", "run", "--benchmark", str(path))
     assert result.returncode == 2 and "has no field" in result.stderr and "fix:" in result.stderr
     assert workspace.store.scalar("SELECT COUNT(*) FROM evals") == 0
-    unknown = sdrl("-w", str(workspace.root), "eval", "--benchmark", "gsm9k")
+    unknown = sdrl("-w", str(workspace.root), "eval", "run", "--benchmark", "gsm9k")
     assert unknown.returncode == 2 and "No benchmark 'gsm9k'" in unknown.stderr
     assert "fix: use a built-in (gsm8k)" in unknown.stderr
 
 
-def test_compare_lists_fixed_and_broken(workspace) -> None:
+def _two_stored_evals(workspace) -> None:
     now = time.time()
     with workspace.store.transaction() as conn:
         for eval_id, adapter, correct in ((1, None, [1, 0, 0]), (2, "a", [0, 1, 0])):
@@ -127,8 +127,34 @@ def test_compare_lists_fixed_and_broken(workspace) -> None:
                 "INSERT INTO eval_items VALUES (?,?,?,?,?,?,?)",
                 [(eval_id, i, f"q{i}", "1", "", None, c) for i, c in enumerate(correct)],
             )
+
+
+def test_compare_lists_fixed_and_broken(workspace) -> None:
+    _two_stored_evals(workspace)
     cmp = compare(workspace, 1, 2)
     assert cmp.fixed == [(1, "q1")] and cmp.broken == [(0, "q0")] and cmp.n == 3
+
+
+def test_eval_subcommands_and_the_old_flag_forms_agree(workspace, sdrl) -> None:
+    _two_stored_evals(workspace)
+    ws = ("-w", str(workspace.root))
+    listed = sdrl(*ws, "eval", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[0].startswith("#1  base") and "#2  adapter" in listed.stdout
+    assert sdrl(*ws, "eval", "--list").stdout == listed.stdout
+    compared = sdrl(*ws, "eval", "compare", "1", "2")
+    assert compared.returncode == 0, compared.stderr
+    assert "fixed (1):\n  [1] q1\nbroken (1):\n  [0] q0" in compared.stdout
+    assert sdrl(*ws, "eval", "compare").stdout == compared.stdout  # the latest pair
+    assert sdrl(*ws, "eval", "--compare", "--ids", "1", "2").stdout == compared.stdout
+    assert sdrl(*ws, "eval", "--compare").stdout == compared.stdout
+    neither = sdrl(*ws, "eval", "run")
+    assert (
+        neither.returncode == 2
+        and "exactly one of --benchmark FILE or --split val" in neither.stderr
+    )
+    old_form = sdrl(*ws, "eval", "--benchmark", "gsm9k")  # maps to `eval run --benchmark gsm9k`
+    assert old_form.returncode == 2 and "No benchmark 'gsm9k'" in old_form.stderr
 
 
 @pytest.mark.slow
@@ -142,6 +168,7 @@ def test_adapter_from_another_base_is_refused(workspace, sdrl) -> None:
         "-w",
         str(workspace.root),
         "eval",
+        "run",
         "--benchmark",
         str(path),
         "--run",
@@ -161,6 +188,7 @@ def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl) -> None:
         "-w",
         str(workspace.root),
         "eval",
+        "run",
         "--benchmark",
         "gsm8k",
         "--limit",
@@ -182,7 +210,7 @@ def test_gsm8k_ten_items_base_and_adapter_with_gemma(workspace, sdrl) -> None:
     )
     assert len(items) == 10 and items[0]["gold"] == "18"
     assert all(i["prediction"] is not None for i in items)
-    again = sdrl("-w", str(workspace.root), "eval", "--compare")
+    again = sdrl("-w", str(workspace.root), "eval", "compare")
     assert again.returncode == 0 and f"adapter eval #{rows[1]['id']}" in again.stdout
 
 
@@ -257,7 +285,9 @@ def test_cli_eval_warns_when_the_benchmark_overlaps_the_training_set(workspace, 
         + json.dumps({"question": "How many legs does a spider have?", "answer": "#### 8"})
         + "\n"
     )
-    result = sdrl("-w", str(workspace.root), "eval", "--benchmark", str(path), "--max-tokens", "4")
+    result = sdrl(
+        "-w", str(workspace.root), "eval", "run", "--benchmark", str(path), "--max-tokens", "4"
+    )
     assert result.returncode == 0, result.stderr
     assert "overlap: 1 of 2 items share a 13-word sequence" in result.stdout
     assert "warning: 1 evaluated item overlap the training set" in result.stderr
