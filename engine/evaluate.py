@@ -58,17 +58,6 @@ def gold_answer(checker: AnswerChecker, raw: Any) -> str:
     return extracted if extracted is not None else text.strip()
 
 
-def resolve_benchmark(name_or_path: str | Path) -> Path:
-    """A benchmark file: the path itself when it exists."""
-    path = Path(name_or_path).expanduser()
-    if path.is_file():
-        return path
-    raise RunError(
-        f"Benchmark {name_or_path} is not a file",
-        "pass a .jsonl file with question and answer fields (e.g. GSM8K test.jsonl)",
-    )
-
-
 def load_benchmark(
     path: str | Path,
     checker: AnswerChecker,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
@@ -19,7 +17,7 @@ def instructor_group() -> None:
     "--benchmark",
     "benchmark",
     required=True,
-    help="A jsonl file with questions and gold answers (e.g. GSM8K test.jsonl), or a built-in name.",
+    help="A built-in benchmark (gsm8k) or a jsonl file with questions and gold answers.",
 )
 @click.option("--map", "mapping", default=None, help="Field names: question=FIELD,answer=FIELD.")
 @click.option(
@@ -51,17 +49,18 @@ def check_cmd(
 ) -> None:
     """The instructor labels LIMIT benchmark questions by the label stage's vote; prints a calibration table."""
     from engine.answers import task_checker
+    from engine.benchmarks import resolve_benchmark
     from engine.errors import RunError
-    from engine.evaluate import load_benchmark, parse_mapping, resolve_benchmark
+    from engine.evaluate import load_benchmark, parse_mapping
     from engine.instructor_check import iter_instructor_check, report_lines
     from engine.stages import StageContext
 
     ws = workspace_from(ctx)
     stage = StageContext.open(ws, should_stop=StopFlag().install())
-    path: Path = resolve_benchmark(benchmark)
+    name, path = resolve_benchmark(benchmark)
     items = load_benchmark(path, task_checker(stage.task), parse_mapping(mapping), limit)
     finished = render_events(
-        iter_instructor_check(stage, str(path), items, votes, target), quiet=as_json
+        iter_instructor_check(stage, name, items, votes, target), quiet=as_json
     )
     if finished is None or finished.stopped:
         raise RunError("The check stopped before the end; nothing was stored", "run it again")
