@@ -71,9 +71,9 @@ class GenerationSettings(_Section):
     """Sampling temperature of the instructor when it writes questions."""
     max_tokens: PositiveInt = 512
     """Token limit of each question the instructor writes."""
-    votes: Annotated[int, Field(ge=0)] = 16
-    """Instructor answers per question in the label stage; the majority answer becomes the label (0:
-    keep the generated answer)."""
+    votes: PositiveInt = 16
+    """Instructor answers per question in the label stage; the majority answer becomes the label. At
+    least one: with none the generator's own answer would be the label, with agreement 1.0."""
     vote_temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
     """Sampling temperature of the label stage's votes."""
     vote_max_tokens: PositiveInt = 512
@@ -198,7 +198,7 @@ class TrainingSettings(_Section):
     """Sampling temperature of the completions during training."""
     epochs: PositiveInt = 5
     """Passes over the selected samples (unless max_steps is set)."""
-    max_steps: int | None = None
+    max_steps: PositiveInt | None = None
     """Stop after this many optimizer steps; unset: epochs decide."""
     seed: int = 0
     """Seed of training (torch, data order)."""

@@ -83,3 +83,15 @@ def disk_full_from(exc: BaseException, path: object) -> DiskFullError | None:
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return DiskFullError(path)
     return None
+
+
+class Interrupted(SdrlError):
+    """A stage stopped early on Ctrl-C/SIGTERM; its finished items are saved. Exit 130, like a shell."""
+
+    exit_code = 130
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what} stopped before the end (interrupted)",
+            "finished work is saved; run the same command again to resume",
+        )

@@ -70,17 +70,7 @@ def load_benchmark(
 
     mapping = mapping or parse_mapping(None)
     _, path = resolve_benchmark(path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        records = (
-            json.loads(text)
-            if path.suffix == ".json"
-            else [json.loads(line) for line in text.splitlines() if line.strip()]
-        )
-    except json.JSONDecodeError as exc:
-        raise RunError(
-            f"{path} is not valid JSON lines: {exc}", "each line must be one JSON object"
-        ) from exc
+    records = _read_records(path)
     items: list[Item] = []
     for number, record in enumerate(records, 1):
         if limit is not None and len(items) >= limit:
@@ -102,6 +92,43 @@ def load_benchmark(
     if not items:
         raise RunError(f"{path} holds no items", "pass a benchmark file with at least one record")
     return items
+
+
+def _read_records(path: Path) -> list[Any]:
+    """The records of a .json list or a .jsonl file; a bad file or line is a RunError naming it."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise RunError(
+            f"{path} is not UTF-8 text (line {bad_line}, byte {exc.start}): a binary file, or another encoding",
+            "pass a UTF-8 .jsonl benchmark (convert it with `iconv -f latin1 -t utf-8`)",
+        ) from exc
+    except OSError as exc:
+        raise RunError(
+            f"cannot read {path}: {exc.strerror or exc}", "pass a readable benchmark file"
+        ) from exc
+    if path.suffix == ".json":
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RunError(
+                f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})",
+                "fix the file, or pass one JSON object per line as .jsonl",
+            ) from exc
+        return value if isinstance(value, list) else [value]
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise RunError(
+                f"{path} line {number} is not valid JSON ({exc.msg} at column {exc.colno})",
+                "each line must be one JSON object",
+            ) from exc
+    return records
 
 
 def val_items(

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -152,10 +153,12 @@ def hf_folder(ref: ModelRef) -> Path:
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
-    except (OSError, ValueError, RuntimeError) as exc:
+    # a truncated or damaged GGUF fails deep in the reader (struct.error, EOFError, IndexError...)
+    except (OSError, ValueError, RuntimeError, struct.error, EOFError, IndexError, KeyError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ModelError(
-            f"Cannot convert {ref.path} to a transformers model: {exc}",
+            f"Cannot convert {ref.path} to a transformers model ({type(exc).__name__}: {exc}); "
+            "the file may be truncated or damaged",
             "use a GGUF of an architecture transformers supports, or point models.base to an HF folder",
         ) from exc
     return target

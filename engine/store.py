@@ -32,19 +32,16 @@ def content_hash(text: str) -> str:
 class Store:
     """A connection to a workspace database. Use `transaction()` for every write."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
-            raise WorkspaceError(
-                f"No workspace database at {self.path}",
-                "run `sdrl init DIR` to create a workspace, or pass the path of one",
-            )
+        self.read_only = read_only
+        if not create:
+            _require_existing(self.path)
         try:
-            self.conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
+            self.conn = self._connect()
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            if not read_only:
+                self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA busy_timeout=30000")
@@ -65,24 +62,62 @@ class Store:
                 f"{self.path} is not an sdrl database ({exc})",
                 "restore it from a backup, or move it away and run `sdrl init` again",
             ) from exc
-        self._migrate()
+        if version_before_migration := self._checked_version():
+            self._migrate(version_before_migration)
+        elif create:
+            self._migrate(0)
+        else:
+            raise SchemaError(
+                f"{self.path} holds no sdrl tables (an empty or foreign database)",
+                "restore sdrl.db from a backup, or start over with `sdrl init NEWDIR` and copy task.toml there",
+            )
 
-    # -- schema -------------------------------------------------------------
-    def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
+        if not self.read_only:
+            return sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro", timeout=30.0, isolation_level=None, check_same_thread=False, uri=True
+        )
         try:
-            version = self.schema_version()
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # WAL needs its -shm file, which a read-only folder cannot hold: read the file as it is
+            conn.close()
+            conn = sqlite3.connect(
+                f"{uri}?immutable=1",
+                timeout=30.0,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=True,
+            )
+        return conn
+
+    def _checked_version(self) -> int:
+        try:
+            return self.schema_version()
         except sqlite3.DatabaseError as exc:
             raise SchemaError(
                 f"{self.path} is not an sdrl database ({exc})",
                 "restore it from a backup, or move it away and run `sdrl init` again",
             ) from exc
+
+    # -- schema -------------------------------------------------------------
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise SchemaError(
                 f"{self.path} was written by a newer sdrl (schema {version}, this sdrl knows up to {SCHEMA_VERSION})",
                 "upgrade sdrl-studio (pip install -U sdrl-studio) to open this workspace",
+            )
+        if version < SCHEMA_VERSION and self.read_only:
+            raise SchemaError(
+                f"{self.path} needs an upgrade (schema {version} of {SCHEMA_VERSION}), which a read-only workspace cannot take",
+                "open it once where it is writable (any command that writes upgrades it)",
             )
         for number in range(version, SCHEMA_VERSION):
             try:
@@ -156,7 +191,16 @@ class Store:
                 (time.time(), content, digest, message),
             )
             new = conn.execute("SELECT * FROM revisions WHERE id=?", (cur.lastrowid,)).fetchone()
+        CREATED_REVISIONS.append((self.path, int(new["id"])))
         return _revision(new), True
+
+    def revision_for(self, content: str) -> Revision | None:
+        """The newest revision with exactly this content (read-only lookup, never writes)."""
+        row = self.conn.execute(
+            "SELECT * FROM revisions WHERE content_hash=? ORDER BY id DESC LIMIT 1",
+            (content_hash(content),),
+        ).fetchone()
+        return _revision(row) if row else None
 
     # -- artifacts ------------------------------------------------------------
     def get_artifact(self, revision_id: int, stage: str, key: str) -> str | None:
@@ -172,6 +216,45 @@ class Store:
             "INSERT INTO artifacts(revision_id, stage, key, value, created_at) VALUES (?,?,?,?,?) "
             "ON CONFLICT(revision_id, stage, key) DO UPDATE SET value=excluded.value, created_at=excluded.created_at",
             (revision_id, stage, key, value, time.time()),
+        )
+
+
+# (database, revision id) of every revision this process created: a command that fails drops
+# the ones nothing refers to yet (see discard_unused_revisions), so it leaves no revision behind
+CREATED_REVISIONS: list[tuple[Path, int]] = []
+
+
+def discard_unused_revisions() -> None:
+    """Delete the revisions this process created that no sample, artifact, run... refers to."""
+    while CREATED_REVISIONS:
+        path, revision_id = CREATED_REVISIONS.pop()
+        try:
+            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error:
+            continue
+        try:
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("DELETE FROM revisions WHERE id=?", (revision_id,))
+        except sqlite3.Error:
+            pass  # referenced (foreign keys refuse) or unwritable: it stays
+        finally:
+            conn.close()
+
+
+def _require_existing(path: Path) -> None:
+    """Only `sdrl init` makes a database: a missing or empty one is refused with the fix."""
+    if not path.exists():
+        raise WorkspaceError(
+            f"No workspace database at {path}",
+            "restore sdrl.db from a backup; or make a new workspace with `sdrl init DIR` "
+            "(copy your task.toml into it)",
+        )
+    wal = path.with_name(path.name + "-wal")
+    if path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise WorkspaceError(
+            f"The workspace database {path} is empty",
+            "restore sdrl.db from a backup; or make a new workspace with `sdrl init DIR` "
+            "(copy your task.toml into it)",
         )
 
 

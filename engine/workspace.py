@@ -37,6 +37,8 @@ def sdrl_home() -> Path:
 @dataclass
 class Workspace:
     root: Path
+    read_only: bool = False
+    """Open the database read-only and never record a revision (commands that only read)."""
 
     @property
     def task_file(self) -> Path:
@@ -60,7 +62,7 @@ class Workspace:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.db_path, create=True)
+        return Store(self.db_path, read_only=self.read_only)
 
     def task(self) -> TaskDefinition:
         return load_task(self.task_file)
@@ -69,8 +71,20 @@ class Workspace:
         """Validate task.toml and make it a revision if it changed since the latest one."""
         text = self._read_task_text()
         task = parse_task(text, str(self.task_file))
+        if self.read_only:
+            return self._recorded_revision(text), task
         revision, _ = self.store.save_revision(text, message)
         return revision, task
+
+    def _recorded_revision(self, text: str) -> Revision:
+        """Without writing: the revision holding task.toml as it is, else the latest one."""
+        revision = self.store.revision_for(text) or self.store.latest_revision()
+        if revision is None:
+            raise WorkspaceError(
+                f"{self.db_path} holds no task revision yet",
+                "save task.toml as the first revision with `sdrl task save`",
+            )
+        return revision
 
     def _read_task_text(self) -> str:
         try:
@@ -107,7 +121,7 @@ def open_workspace(path: Path | str | None = None, *, writable: bool = True) -> 
         )
     if writable:
         _check_writable(root)
-    return Workspace(root)
+    return Workspace(root, read_only=not writable)
 
 
 def init_workspace(path: Path | str, template: str = DEFAULT_TEMPLATE) -> Workspace:
@@ -132,6 +146,7 @@ def init_workspace(path: Path | str, template: str = DEFAULT_TEMPLATE) -> Worksp
         shutil.copytree(source, staging, ignore=shutil.ignore_patterns("__pycache__", "*.db*"))
         for sub in ("corpus", "runs", "index"):
             (staging / sub).mkdir(exist_ok=True)
+        Store(staging / DB_FILE, create=True).close()  # the one place a database is made
         workspace = Workspace(staging)
         workspace.current_revision("created from template " + template)
         workspace.close()

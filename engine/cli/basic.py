@@ -31,7 +31,7 @@ def init_cmd(directory: str, template: str) -> None:
 @click.pass_context
 def status_cmd(ctx: click.Context, as_json: bool) -> None:
     """Counts per stage for the current task revision, and the latest run."""
-    workspace = workspace_from(ctx)
+    workspace = workspace_from(ctx, writable=False)
     status = workspace_status(workspace)
     if as_json:
         echo_json(status)

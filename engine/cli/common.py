@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from engine.errors import Interrupted
 from engine.events import Event, ItemFailed, Progress, StageFinished, StageStarted, StageWarning
 from engine.text import visible
 from engine.workspace import Workspace, open_workspace
@@ -34,6 +35,9 @@ _JSON_ESCAPES = {
 class StopFlag:
     """Set by SIGINT/SIGTERM so a stage stops between items and its progress is kept."""
 
+    signalled = threading.Event()
+    """Set once any installed flag got a signal: the command then exits 130 (see render_events)."""
+
     def __init__(self) -> None:
         self._event = threading.Event()
 
@@ -49,6 +53,7 @@ class StopFlag:
                 raise KeyboardInterrupt
             click.echo("\nstopping after the current item (press again to abort)...", err=True)
             self._event.set()
+            StopFlag.signalled.set()
 
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, handler)
@@ -120,4 +125,6 @@ def render_events(
                     counts = ", ".join(f"{k}={v}" for k, v in event.counts.items())
                     state = "stopped" if event.stopped else "done"
                     console.print(f"{event.stage}: {state}" + (f" ({counts})" if counts else ""))
+    if finished is not None and finished.stopped and StopFlag.signalled.is_set():
+        raise Interrupted(finished.stage)  # exit 130: a script can tell a stop from a finished run
     return finished

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from engine.cli.common import StopFlag, echo_json, workspace_from
+from engine.errors import Interrupted, StageError
 from engine.events import Event, ItemDone, ItemFailed, StageFinished, StageWarning
 from engine.text import visible_line
 
@@ -44,14 +45,25 @@ def add_cmd(ctx: click.Context, paths: tuple[Path, ...], field: str | None, quie
         root=ws.root,
         should_stop=stop,
     )
+    refused: list[str] = []
     for event in events:
         finished = _show(event, quiet) or finished
+        if isinstance(event, ItemFailed) and event.detail.get("explicit"):
+            refused.append(f"{visible_line(event.item_id)} ({visible_line(event.reason)})")
     if finished is not None:
         c = finished.counts
         click.echo(
             f"{c['added']} added, {c['updated']} updated, {c['unchanged']} unchanged, {c['skipped']} skipped; "
             f"{c['passages']} new passages; corpus holds {ws.store.scalar('SELECT COUNT(*) FROM passages')} passages"
             + (" (stopped)" if finished.stopped else "")
+        )
+        if finished.stopped and StopFlag.signalled.is_set():
+            raise Interrupted("corpus add")
+    if refused:
+        raise StageError(
+            f"{len(refused)} file(s) named on the command line added nothing: "
+            + "; ".join(refused),
+            "fix or convert those files (UTF-8 .txt, .md or .jsonl; --field NAME for .jsonl), then add them again",
         )
 
 
@@ -88,7 +100,7 @@ def search_cmd(ctx: click.Context, query: str, k: int, as_json: bool, chars: int
     """BM25 search; any text is a safe query (it is reduced to plain words)."""
     from engine.corpus.index import PassageIndex, search, writer_busy
 
-    ws = workspace_from(ctx)
+    ws = workspace_from(ctx, writable=False)
     hits = search(ws.store, ws.index_dir, query, k)
     if not PassageIndex(ws.index_dir, ws.store).in_step():
         click.secho(

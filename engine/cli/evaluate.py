@@ -99,7 +99,7 @@ def compare_cmd(ctx: click.Context, ids: tuple[int, int] | None, as_json: bool) 
 @click.option(
     "--model", default=None, help="Base model (default: the run's base, else models.base)."
 )
-@click.option("--limit", type=int, default=None, help="Only the first N items.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N items.")
 @click.option(
     "--max-tokens",
     type=int,

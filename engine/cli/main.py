@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from engine.errors import SdrlError, disk_full_from
+from engine.store import discard_unused_revisions
 from engine.text import visible
 
 # name -> (module:attribute, one-line help). Modules load only when their command runs.
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> Any:
                 raise
             raise full from exc
     except SdrlError as exc:
+        discard_unused_revisions()
         click.secho(f"error: {visible(exc.title)}", fg="red", err=True)
         if exc.hint:
             click.echo(f"  fix: {visible(exc.hint)}", err=True)

@@ -106,7 +106,7 @@ def stats_cmd(ctx: click.Context, as_json: bool) -> None:
     """Pass-rate histograms before/after adaptation, probe and rewrite counts, and the latest selection."""
     from engine.stats import compute_stats
 
-    workspace = workspace_from(ctx)
+    workspace = workspace_from(ctx, writable=False)
     revision, _ = workspace.current_revision()
     stats = compute_stats(workspace.store, revision.id)
     if as_json:
@@ -153,7 +153,7 @@ def _print_stats(stats: dict[str, Any]) -> None:
 )
 @click.option(
     "--votes",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=1),
     default=None,
     help="Instructor votes per label (default: generation.votes).",
 )

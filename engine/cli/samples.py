@@ -69,7 +69,7 @@ def list_cmd(
     """Samples with status, label and agreement: edits and decisions applied, as the studio shows them."""
     from engine.queries.sample_records import listed_samples
 
-    ws = workspace_from(ctx)
+    ws = workspace_from(ctx, writable=False)
     revision, _ = ws.current_revision()
     rows = listed_samples(
         ws.store,
@@ -97,7 +97,7 @@ def show_cmd(ctx: click.Context, sample_id: int, as_json: bool) -> None:
     """One sample: the question and label in force, passage, votes, agreement, rationale, probes, rollouts, decisions."""
     from engine.queries.sample_records import sample_record
 
-    ws = workspace_from(ctx)
+    ws = workspace_from(ctx, writable=False)
     sample = sample_record(ws.store, sample_id)
     if sample is None:
         _no_sample(sample_id)

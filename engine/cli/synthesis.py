@@ -25,7 +25,7 @@ def _context(ctx: click.Context, stop: StopFlag):  # type: ignore[no-untyped-def
 )
 @click.option(
     "--votes",
-    type=click.IntRange(0),
+    type=click.IntRange(1),
     default=None,
     help="Votes per sample (default: generation.votes).",
 )
@@ -44,7 +44,7 @@ def generate_cmd(ctx: click.Context, n: int | None, votes: int | None, quiet: bo
 @click.command("label")
 @click.option(
     "--votes",
-    type=click.IntRange(0),
+    type=click.IntRange(1),
     default=None,
     help="Votes per sample (default: generation.votes).",
 )

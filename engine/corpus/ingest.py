@@ -67,41 +67,66 @@ def _decode(data: bytes) -> str:
         raise _Skip(f"not UTF-8 text (invalid byte at offset {exc.start})") from exc
 
 
-def _jsonl_passages(text: str, field: str) -> tuple[list[str], int]:
-    """One passage per record (records are passages already); returns (passages, bad lines)."""
+class _Stopped(Exception):
+    """A stop was asked for in the middle of a file: the file is left out whole, to be added next time."""
+
+
+def _jsonl_passages(
+    text: str, field: str, should_stop: Callable[[], bool] = lambda: False
+) -> tuple[list[str], str]:
+    """One passage per record (records are passages already); returns (passages, a note on bad lines)."""
     passages: list[str] = []
-    bad = 0
-    for line in text.splitlines():
+    not_json: list[int] = []
+    no_field: list[int] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if number % 2000 == 0 and should_stop():
+            raise _Stopped
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except ValueError:
-            bad += 1
+            not_json.append(number)
             continue
         value = record.get(field) if isinstance(record, dict) else None
         if isinstance(value, str) and value.strip():
             passages.append(value.strip())
         else:
-            bad += 1
+            no_field.append(number)
+    notes = []
+    if not_json:
+        notes.append(f"{_lines(not_json)} not valid JSON")
+    if no_field:
+        notes.append(f"{_lines(no_field)} without a text field {field!r}")
+    note = "; ".join(notes)
+    if not passages and not no_field:
+        raise _Skip(f"no valid JSON records ({note})" if note else "empty file")
     if not passages:
-        raise _Skip(
-            f"no records with a text field {field!r}"
-            + (f" ({bad} lines without one)" if bad else "")
-            + "; pass --field NAME"
-        )
-    return passages, bad
+        raise _Skip(f"no records with a text field {field!r} ({note}); pass --field NAME")
+    return passages, note
+
+
+def _lines(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:5]) + (
+        f" and {len(numbers) - 5} more" if len(numbers) > 5 else ""
+    )
+    return f"line {shown}" if len(numbers) == 1 else f"lines {shown}"
 
 
 def _passages(
-    path: Path, text: str, chunk_chars: int, overlap: int, field: str
-) -> tuple[list[str], int]:
+    path: Path,
+    text: str,
+    chunk_chars: int,
+    overlap: int,
+    field: str,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[list[str], str]:
     if path.suffix.lower() in JSONL_SUFFIXES:
-        return _jsonl_passages(text, field)
+        return _jsonl_passages(text, field, should_stop)
     passages = chunk_text(text, chunk_chars, overlap)
     if not passages:
         raise _Skip("empty file")
-    return passages, 0
+    return passages, ""
 
 
 def _name(path: Path, root: Path | None) -> str:
@@ -176,15 +201,22 @@ def iter_ingest(
             if known == digest:
                 result = FileResult(name, "unchanged")
             else:
-                passages, bad = _passages(path, _decode(data), chunk_chars, overlap, jsonl_field)
+                passages, note = _passages(
+                    path, _decode(data), chunk_chars, overlap, jsonl_field, should_stop
+                )
+                if should_stop():
+                    raise _Stopped
                 # the database and the index together take about three times the text
                 require_free_space(store.path, 3 * len(data) + 2**20)
                 _, updated = _store_document(store, name, digest, len(data), passages)
-                note = f"{bad} lines without a {jsonl_field!r} text skipped" if bad else ""
+                note = f"skipped {note}" if note else ""
                 result = FileResult(name, "updated" if updated else "added", len(passages), note)
                 counts["passages"] += len(passages)
             counts[result.status] += 1
             yield ItemDone(STAGE, item_id=name, detail=result.__dict__)
+        except _Stopped:
+            stopped = True
+            break
         except (_Skip, OSError) as exc:
             counts["skipped"] += 1
             reason = str(exc) if isinstance(exc, _Skip) else f"cannot read: {exc.strerror or exc}"

@@ -64,7 +64,7 @@ def test_ingest_search_and_incremental(workspace, tmp_path: Path) -> None:
     results = ingest(workspace.store, workspace.index_dir, [docs])
     assert [r.status for r in results] == ["added", "added", "added"]
     assert [r.passages for r in results] == [1, 1, 2]
-    assert "2 lines" in results[2].reason
+    assert "line 4 not valid JSON" in results[2].reason and "line 2 without" in results[2].reason
     assert _passages(workspace) == 4
 
     hits = search(workspace.store, workspace.index_dir, "how much is the FERRY: ticket?", 3)
@@ -187,9 +187,9 @@ def test_cli_add_and_search(workspace, sdrl, tmp_path: Path) -> None:
     added = sdrl(
         "corpus", "add", str(tmp_path / "notes.md"), str(tmp_path / "bad.txt"), cwd=workspace.root
     )
-    assert added.returncode == 0, added.stderr
+    assert added.returncode == 2, added.stderr  # a file named on the command line added nothing
     assert "1 added" in added.stdout and "1 skipped" in added.stdout
-    assert "binary" in added.stderr
+    assert "binary" in added.stderr and "added nothing" in added.stderr
     found = sdrl("corpus", "search", 'lighthouse "steps": (keeper)', "-k", "2", cwd=workspace.root)
     assert found.returncode == 0, found.stderr
     assert "score" in found.stdout and "117 steps" in found.stdout
