@@ -36,6 +36,7 @@ class LlamaCppSolver:
         from engine.backends.llamacpp_instructor import default_threads
 
         self.name = f"llamacpp:{ref.key}"
+        self.max_batch = 1  # one sequence at a time: callers commit after each prompt
         self.stop = list(stop)
         n = threads or default_threads()
         try:

@@ -54,7 +54,8 @@ def latest_pair(store: Store, benchmark: str | None = None) -> tuple[int, int]:
     ]
     if not trained:
         raise RunError(
-            "No adapter evaluation to compare", "run `sdrl eval run --benchmark FILE --run RUN` first"
+            "No adapter evaluation to compare",
+            "run `sdrl eval run --benchmark FILE --run RUN` first",
         )
     newest = max(trained, key=lambda p: int(p["trained"]["id"]))
     if newest["base"] is None:

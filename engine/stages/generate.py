@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from engine.answers import task_checker
 from engine.backends.instructor import get_instructor
@@ -20,6 +21,7 @@ from engine.events import (
 from engine.parsing import GeneratedSample, ParseFailure, parse_sample
 from engine.seeds import derive_seed
 from engine.stages import StageContext
+from engine.stages.claims import SlotClaims
 from engine.stages.dedup import iter_decontaminate, iter_dedup
 from engine.stages.keywords import iter_keywords
 from engine.stages.label import iter_label
@@ -110,87 +112,139 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
     )
     instructor = get_instructor(ctx.task)
     schema = generation_schema(ctx.task)
-    done = counts["existing"]
     stopped = False
     pending = list(todo)
-    while pending:
-        if ctx.should_stop():
-            stopped = True
-            break
-        batch = pending[: batch_size(instructor)]
-        pending = pending[len(batch) :]
-        passage_ids = [order[i % len(order)] if order else None for i in batch]
-        prompts = [
-            generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids
-        ]
-        tries = [attempts.get(f"initial:{i}", 0) for i in batch]
-        seed = derive_seed(gen.seed, "generate", batch[0], tries[0])
-        try:
-            if len(batch) == 1:
-                replies = [
-                    instructor.chat(
-                        prompts[0],
-                        temperature=gen.temperature,
-                        max_tokens=gen.max_tokens,
-                        seed=seed,
-                        json_schema=schema,
-                    )
-                ]
-            else:  # one batched call (vLLM); per-request seeds are seed + index
-                replies = instructor.chat_many(
-                    prompts,
+    claims = SlotClaims(ctx.workspace.root, STAGE, rev)
+    elsewhere = 0
+    try:
+        while pending:
+            if ctx.should_stop():
+                stopped = True
+                break
+            batch, pending, skipped = _claim_batch(ctx, claims, pending, batch_size(instructor))
+            elsewhere += skipped
+            if not batch:
+                continue
+            yield from _generate_batch(
+                ctx, instructor, schema, claims, batch, order, texts, attempts, pending, counts, n
+            )
+    finally:
+        claims.release_all()
+    if elsewhere:
+        counts["claimed_elsewhere"] = elsewhere
+    yield StageFinished(STAGE, counts=counts, stopped=stopped)
+
+
+def _claim_batch(
+    ctx: StageContext, claims: SlotClaims, pending: list[int], size: int
+) -> tuple[list[int], list[int], int]:
+    """(slots claimed for the next call, slots still pending, slots another process holds or made)."""
+    batch: list[int] = []
+    skipped = 0
+    rest = list(pending)
+    while rest and len(batch) < size:
+        slot = rest.pop(0)
+        key = f"initial:{slot}"
+        if not claims.claim(key):
+            skipped += 1
+            continue
+        made = ctx.store.scalar(
+            "SELECT 1 FROM samples WHERE revision_id=? AND slot_key=?", (ctx.revision.id, key)
+        )
+        if made:  # another process finished it after this one started
+            claims.release(key)
+            skipped += 1
+            continue
+        batch.append(slot)
+    return batch, rest, skipped
+
+
+def _generate_batch(
+    ctx: StageContext,
+    instructor: Any,
+    schema: dict[str, Any],
+    claims: SlotClaims,
+    batch: list[int],
+    order: list[int],
+    texts: dict[int, str],
+    attempts: dict[str, int],
+    pending: list[int],
+    counts: dict[str, int],
+    n: int,
+) -> Iterator[Event]:
+    """Generate the claimed slots of `batch` (one instructor call) and write each sample in its own
+    transaction; a parse failure is recorded and its slot goes back to `pending` for a later try."""
+    gen = ctx.task.generation
+    rev = ctx.revision.id
+    passage_ids = [order[i % len(order)] if order else None for i in batch]
+    prompts = [generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids]
+    tries = [attempts.get(f"initial:{i}", 0) for i in batch]
+    seed = derive_seed(gen.seed, "generate", batch[0], tries[0])
+    try:
+        if len(batch) == 1:
+            replies = [
+                instructor.chat(
+                    prompts[0],
                     temperature=gen.temperature,
                     max_tokens=gen.max_tokens,
                     seed=seed,
                     json_schema=schema,
                 )
-        except (
-            ValueError,
-            RuntimeError,
-        ) as exc:  # e.g. a prompt longer than the context: this item fails, not the run
-            replies = [f"{INSTRUCTOR_ERROR}{exc}"] * len(batch)
-        for slot, passage_id, tried, reply in zip(batch, passage_ids, tries, replies, strict=True):
-            key = f"initial:{slot}"
-            parsed = (
-                ParseFailure("instructor_error", reply[len(INSTRUCTOR_ERROR) :])
-                if reply.startswith(INSTRUCTOR_ERROR)
-                else parse_sample(reply)
+            ]
+        else:  # one batched call (vLLM); per-request seeds are seed + index
+            replies = instructor.chat_many(
+                prompts,
+                temperature=gen.temperature,
+                max_tokens=gen.max_tokens,
+                seed=seed,
+                json_schema=schema,
             )
-            if isinstance(parsed, ParseFailure):
-                counts["parse_failures"] += 1
-                with ctx.store.transaction() as conn:
-                    record_failure(conn, rev, STAGE, f"{key}#{tried}", parsed.reason, reply)
-                attempts[key] = tried + 1
-                yield ItemFailed(
-                    STAGE, item_id=key, reason=f"{parsed.reason} {parsed.detail}".strip()
-                )
-                if tried + 1 < MAX_ATTEMPTS:
-                    pending.append(slot)  # retried later in this run, a bounded number of times
-                else:
-                    counts["gave_up"] += 1
-                continue
-            output = assemble_output(ctx, parsed)
+    except (
+        ValueError,
+        RuntimeError,
+    ) as exc:  # e.g. a prompt longer than the context: this item fails, not the run
+        replies = [f"{INSTRUCTOR_ERROR}{exc}"] * len(batch)
+    for slot, passage_id, tried, reply in zip(batch, passage_ids, tries, replies, strict=True):
+        key = f"initial:{slot}"
+        parsed = (
+            ParseFailure("instructor_error", reply[len(INSTRUCTOR_ERROR) :])
+            if reply.startswith(INSTRUCTOR_ERROR)
+            else parse_sample(reply)
+        )
+        if isinstance(parsed, ParseFailure):
+            counts["parse_failures"] += 1
             with ctx.store.transaction() as conn:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
-                    "VALUES (?, 'initial', 0, ?, ?, ?, ?, 'pending', ?, ?)",
-                    (
-                        rev,
-                        key,
-                        passage_id,
-                        parsed.input,
-                        output,
-                        question_hash(parsed.input),
-                        time.time(),
-                    ),
-                )
-            counts["generated"] += 1
-            done += 1
-            yield ItemDone(
-                STAGE, item_id=cur.lastrowid or key, detail={"slot": key, "question": parsed.input}
+                record_failure(conn, rev, STAGE, f"{key}#{tried}", parsed.reason, reply)
+            attempts[key] = tried + 1
+            claims.release(key)
+            yield ItemFailed(STAGE, item_id=key, reason=f"{parsed.reason} {parsed.detail}".strip())
+            if tried + 1 < MAX_ATTEMPTS:
+                pending.append(slot)  # retried later in this run, a bounded number of times
+            else:
+                counts["gave_up"] += 1
+            continue
+        output = assemble_output(ctx, parsed)
+        with ctx.store.transaction() as conn:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
+                "VALUES (?, 'initial', 0, ?, ?, ?, ?, 'pending', ?, ?)",
+                (
+                    rev,
+                    key,
+                    passage_id,
+                    parsed.input,
+                    output,
+                    question_hash(parsed.input),
+                    time.time(),
+                ),
             )
-            yield Progress(STAGE, done=done, total=n, unit="samples")
-    yield StageFinished(STAGE, counts=counts, stopped=stopped)
+        claims.release(key)
+        counts["generated"] += 1
+        yield ItemDone(
+            STAGE, item_id=cur.lastrowid or key, detail={"slot": key, "question": parsed.input}
+        )
+        done = counts["existing"] + counts["generated"]
+        yield Progress(STAGE, done=done, total=n, unit="samples")
 
 
 def iter_prepare(ctx: StageContext) -> Iterator[Event]:

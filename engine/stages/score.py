@@ -67,11 +67,15 @@ def iter_score(
     seen_text = False
     stopped = False
     rates: list[float] = []
-    for start in range(0, len(checkable), size):
+    # a chunk is what the solver computes in one call anyway: each sample is committed as soon as
+    # its k answers exist, and a stop is seen between chunks, not after a whole batch
+    cap = getattr(solver, "max_batch", None)
+    chunk = size if cap is None else max(1, min(size, cap // k))
+    for start in range(0, len(checkable), chunk):
         if ctx.should_stop():
             stopped = True
             break
-        batch = checkable[start : start + size]
+        batch = checkable[start : start + chunk]
         assert solver is not None
         prompts = solve_prompts(task, [s.question for s in batch], solver)
         outputs = solver.generate(
