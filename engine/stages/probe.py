@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
 
 from engine.answers import AnswerChecker, is_correct, task_checker
 from engine.backends.base import Solver
@@ -25,10 +25,10 @@ def split_checkable(
     stage: str,
     checker: AnswerChecker,
     todo: list[PoolSample],
-    checkable: list[PoolSample],
-    counts: dict[str, int],
-) -> Iterator[Event]:
-    """Fill `checkable` with the samples whose label the checker can read; record and report the rest."""
+) -> Generator[Event, None, list[PoolSample]]:
+    """The samples of `todo` whose label the checker can read (the generator's return value: use
+    `checkable = yield from split_checkable(...)`); each of the rest is recorded and yielded as ItemFailed."""
+    checkable: list[PoolSample] = []
     for s in todo:
         if label_checkable(checker, s.label):
             checkable.append(s)
@@ -36,8 +36,8 @@ def split_checkable(
         reason = f"label {s.label!r} cannot be checked as a {ctx.task.answer_type} answer"
         with ctx.store.transaction() as conn:
             record_failure(conn, ctx.revision.id, stage, f"sample:{s.id}", reason, s.label or "")
-        counts["failed"] += 1
         yield ItemFailed(stage, item_id=s.id, reason=reason)
+    return checkable
 
 
 def require_pool(ctx: StageContext) -> list[PoolSample]:
@@ -86,8 +86,8 @@ def iter_probe(
         "failed": 0,
         "already": len(samples) - len(todo),
     }
-    checkable: list[PoolSample] = []
-    yield from split_checkable(ctx, STAGE, checker, todo, checkable, counts)
+    checkable = yield from split_checkable(ctx, STAGE, checker, todo)
+    counts["failed"] = len(todo) - len(checkable)
     if checkable and solver is None:
         solver = shared_solver(task)
     size = batch_size or task.scoring.batch_size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from engine.answers import is_correct, task_checker
 from engine.backends.base import Solver
@@ -17,13 +18,24 @@ from engine.events import (
     StageStarted,
     StageWarning,
 )
-from engine.pool import PoolSample, stale
+from engine.pool import stale
 from engine.seeds import derive_seed
 from engine.selection import histogram, pass_rate
 from engine.stages import StageContext, run_blocking
 from engine.stages.probe import EMPTY_HINT, require_pool, split_checkable
 
 STAGE = "score"
+
+
+class Rollout(NamedTuple):
+    """One sampled answer, in the column order of the `rollouts` table."""
+
+    sample_id: int
+    model: str
+    idx: int
+    text: str
+    answer: str | None
+    correct: int
 
 
 def iter_score(
@@ -59,8 +71,8 @@ def iter_score(
     already = len(samples) - len(todo)
     yield StageStarted(STAGE, total=len(todo), detail={"model": key, "k": k, "already": already})
     counts = {"scored": 0, "failed": 0, "already": already, "rollouts": 0, "empty": 0}
-    checkable: list[PoolSample] = []
-    yield from split_checkable(ctx, STAGE, checker, todo, checkable, counts)
+    checkable = yield from split_checkable(ctx, STAGE, checker, todo)
+    counts["failed"] = len(todo) - len(checkable)
     if checkable and solver is None:
         solver = shared_solver(task)
     size = batch_size or settings.batch_size
@@ -98,19 +110,18 @@ def iter_score(
                     f"The solver returned {len(texts)} answers instead of k={k}",
                     "report this as a bug",
                 )
-            rows = []
-            for idx, text in enumerate(texts):
-                rows.append(
-                    (
-                        s.id,
-                        key,
-                        idx,
-                        text,
-                        checker.extract(text),
-                        int(is_correct(checker, text, s.label or "")),
-                    )
+            rows = [
+                Rollout(
+                    s.id,
+                    key,
+                    idx,
+                    text,
+                    checker.extract(text),
+                    int(is_correct(checker, text, s.label or "")),
                 )
-            passed = sum(r[5] for r in rows)
+                for idx, text in enumerate(texts)
+            ]
+            passed = sum(r.correct for r in rows)
             rate = pass_rate(passed, k)
             with ctx.store.transaction() as conn:
                 conn.execute("DELETE FROM rollouts WHERE sample_id=? AND model=?", (s.id, key))
