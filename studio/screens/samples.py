@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -12,7 +12,7 @@ from engine import queries
 from engine.queries import SampleQuery, SampleRow
 from studio.modals import ConfirmModal, EditSampleModal, PickModal
 from studio.screens.base import StudioScreen, reports_errors
-from studio.text import shown
+from studio.widgets.sample_detail import SampleDetailPane
 from studio.widgets.virtual_table import Column, TableHeader, VirtualTable
 
 STATUS_STYLES = {
@@ -102,8 +102,7 @@ class SamplesScreen(StudioScreen):
         header = TableHeader(id="sample-header")
         yield header
         yield VirtualTable(COLUMNS, self._fetch, self._count, header=header, id="samples")
-        with VerticalScroll(id="sample-detail"):
-            yield Static(id="detail")
+        yield SampleDetailPane(id="sample-detail")
 
     def on_mount(self) -> None:
         self.query_state = SampleQuery(low_agreement=self._low_agreement())
@@ -165,37 +164,14 @@ class SamplesScreen(StudioScreen):
         self._detail_timer = self.set_timer(0.12, self._show_detail)
 
     def _show_detail(self) -> None:
+        pane = self.query_one(SampleDetailPane)
         row = self.table.current
-        detail = self.query_one("#detail", Static)
         if row is None:
-            detail.update("[dim]no samples: generate some in Preview (2) or Pipeline (4)[/]")
+            pane.show_nothing("no samples: generate some in Preview (2) or Pipeline (4)")
             return
-        d = queries.sample_detail(self.store, row.id)
-        if d is None:
-            return
-        lines = [
-            f"[b]#{row.id}[/] {row.origin} · {row.status} · label [b]{shown(row.label or '-')}[/] · "
-            f"agreement {_pct(row.agreement)} · pass rate {_pct(row.pass_rate)}",
-            shown(row.question),
-        ]
-        if d.votes:
-            lines.append("[b]votes[/] " + " ".join(shown(v["answer"] or "∅") for v in d.votes))
-        if d.probe:
-            lines.append(
-                f"[b]probe[/] {'solved' if d.probe['correct'] else 'unsolved'} ({shown(d.probe['answer'] or '∅')})"
-            )
-        if d.rollouts:
-            marks = "".join("[green]✓[/]" if r["correct"] else "[red]✗[/]" for r in d.rollouts)
-            lines.append(f"[b]rollouts[/] {marks}")
-            first = d.rollouts[0]
-            lines.append(
-                f"[dim]rollout 0 → {shown(first['answer'] or '∅')}: {shown(first['text'][:300])}[/]"
-            )
-        if d.passage:
-            lines.append(f"[b]passage[/] [dim]{shown(d.passage[:600])}[/]")
-        if d.decisions:
-            lines.append("[b]decisions[/] " + " → ".join(x["action"] for x in d.decisions))
-        detail.update("\n".join(lines))
+        detail = queries.sample_detail(self.store, row.id)
+        if detail is not None:
+            pane.show(detail)
 
     # -- actions ------------------------------------------------------------------------------
     def _targets(self) -> list[int]:

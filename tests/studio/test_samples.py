@@ -144,3 +144,38 @@ def test_numeric_labels_sort_as_numbers(populated):
     queries.decide(populated.store, [1], "edit", question="Q?", answer="many")
     ids = queries.sample_ids(populated.store, rid, queries.SampleQuery(sort="label"))
     assert ids[-1] == 1  # text after numbers
+
+
+def test_vote_counts_group_answers_and_put_the_winner_first():
+    from studio.widgets.sample_detail import vote_counts
+
+    assert vote_counts(["7", "12", "12", None, "12", "7", None]) == [("12", 3), ("7", 2), (None, 2)]
+    assert vote_counts(["3", "4"]) == [("3", 1), ("4", 1)]  # a tie: the first seen leads
+
+
+async def test_detail_shows_vote_counts_every_rollout_and_the_edit_history(populated, make_app):
+    """Issue 12 item 8: distinct votes with counts and the winner, every rollout expandable, edit history."""
+    from textual.widgets import Collapsible
+
+    queries.decide(
+        populated.store, [1], "edit", question="How many coins for 2 apples?", answer="6"
+    )
+    queries.decide(populated.store, [1], "accept")
+    app = make_app(populated, "samples")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = str(app.screen.query_one("#detail").render())
+        assert "votes 5: 6 ×4 (winner) · 7 ×1" in text
+        assert "0/8 correct" in text
+        assert (
+            "history" in text and "edit label → 6" in text and "question → How many coins" in text
+        )
+        assert "accept" in text.split("history")[1]
+        rollouts = list(app.screen.query(Collapsible))
+        assert len(rollouts) == 8 and all(r.collapsed for r in rollouts)
+        assert "rollout 0 ✗ → 6" in str(rollouts[0].title)
+        rollouts[3].collapsed = False  # expand one: its full text is there
+        await pilot.pause()
+        assert "She pays 6. #### 6" in str(rollouts[3].query_one(".rollout-text").render())
