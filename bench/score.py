@@ -55,13 +55,14 @@ def scoring_workspace(root: Path, backend: str, k: int, max_tokens: int) -> Any:
 
 def add_questions(ctx: Any, numbers: range) -> None:
     """Labelled samples, as the label stage leaves them (the stage scores those not yet scored)."""
+    from engine.pool import NewSample, insert_sample
+
     with ctx.store.transaction() as conn:
         for i in numbers:
-            conn.execute(
-                "INSERT INTO samples(revision_id, origin, round, slot_key, question, label, agreement, status, content_hash, created_at) "
-                "VALUES (?, 'initial', 0, ?, ?, '1', 1.0, 'labelled', ?, ?)",
-                (ctx.revision.id, f"initial:{i}", question(i), f"h{i}", time.time()),
+            sample = NewSample(
+                "initial", f"initial:{i}", question(i), label="1", agreement=1.0, status="labelled"
             )
+            insert_sample(conn, ctx.revision.id, sample)
 
 
 def time_stage(ctx: Any, solver: Any) -> tuple[float, int]:

@@ -1,7 +1,11 @@
-"""The sample pool as later stages see it: labelled samples of a revision with the user's decisions applied."""
+"""The sample pool: the one way samples are added (`insert_sample`), and labelled samples of a revision as
+later stages see them, with the user's decisions applied."""
 
 from __future__ import annotations
 
+import hashlib
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,3 +101,55 @@ def label_checkable(checker: AnswerChecker, label: str | None) -> bool:
 def stale(done_at: float | None, sample: PoolSample) -> bool:
     """A stored probe/score is stale when the sample was edited after it was made."""
     return done_at is not None and sample.edited_at is not None and sample.edited_at > done_at
+
+
+def normalize_question(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def question_hash(text: str) -> str:
+    """The content hash of a question: equal for questions that differ only in case and spacing."""
+    return hashlib.sha256(normalize_question(text).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewSample:
+    """A sample to add to the pool. `slot_key` is its resume key ('initial:17', 'harder:1:342', ...)."""
+
+    origin: str
+    """initial, harder, easier or manual."""
+    slot_key: str
+    question: str
+    generated_answer: str = ""
+    round: int = 0
+    parent_id: int | None = None
+    passage_id: int | None = None
+    label: str | None = None
+    agreement: float | None = None
+    status: str = "pending"
+
+
+def insert_sample(conn: sqlite3.Connection, revision_id: int, sample: NewSample) -> int | None:
+    """Add `sample` inside the caller's transaction unless its slot already holds one (so a resumed or
+    concurrent stage never duplicates); the new row's id, or None when the slot was taken."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO samples(revision_id, origin, parent_id, round, slot_key, passage_id, "
+        "question, generated_answer, label, agreement, status, content_hash, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            revision_id,
+            sample.origin,
+            sample.parent_id,
+            sample.round,
+            sample.slot_key,
+            sample.passage_id,
+            sample.question,
+            sample.generated_answer,
+            sample.label,
+            sample.agreement,
+            sample.status,
+            question_hash(sample.question),
+            time.time(),
+        ),
+    )
+    return cur.lastrowid if cur.rowcount else None

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Generator, Iterator
 from typing import Any
 
 from engine.backends.base import Solver
 from engine.errors import StageError
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
-from engine.parsing import ParseFailure, parse_sample
-from engine.pool import PoolSample, pool
+from engine.parsing import ParseFailure
+from engine.pool import NewSample, PoolSample, insert_sample, pool
 from engine.seeds import derive_seed
 from engine.stages import StageContext, run_blocking
 from engine.stages.probe import iter_probe, require_pool
@@ -82,7 +81,13 @@ def _rewrite_round(
     from engine.backends.instructor import get_instructor
     from engine.backends.solver import model_key
     from engine.stages.generate import assemble_output
-    from engine.stages.synthesis_common import generation_schema, question_hash, record_failure
+    from engine.stages.synthesis_common import (
+        ask_for_samples,
+        attempt_key,
+        failed_attempts,
+        generation_schema,
+        record_failure,
+    )
 
     task, store, rev = ctx.task, ctx.store, ctx.revision.id
     key = model_key(task)
@@ -99,12 +104,7 @@ def _rewrite_round(
             "SELECT slot_key FROM samples WHERE revision_id=? AND round=?", (rev, r)
         )
     }
-    tries: dict[str, int] = {}
-    for row in store.query(
-        "SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)
-    ):
-        slot = row["item_key"].partition("#")[0]
-        tries[slot] = tries.get(slot, 0) + 1
+    tries = failed_attempts(store, rev, STAGE)
     outputs = {
         row["id"]: row["generated_answer"]
         for row in store.query(
@@ -143,43 +143,37 @@ def _rewrite_round(
             output = task_checker(task).render(parent.label or "")
         result = None
         for attempt in range(tries.get(slot, 0), MAX_ATTEMPTS):
-            reply = instructor.chat(
-                rewrite_messages(ctx, parent, direction, output),
+            [(reply, parsed)] = ask_for_samples(
+                instructor,
+                [rewrite_messages(ctx, parent, direction, output)],
                 temperature=settings.temperature,
                 max_tokens=settings.max_tokens,
                 seed=derive_seed(task.generation.seed, "adapt", parent.id, attempt),
                 json_schema=schema,
             )
-            parsed = parse_sample(reply)
             if not isinstance(parsed, ParseFailure):
                 result = parsed
                 break
             with store.transaction() as conn:
-                record_failure(conn, rev, STAGE, f"{slot}#{attempt}", parsed.reason, reply)
+                record_failure(conn, rev, STAGE, attempt_key(slot, attempt), parsed.reason, reply)
             counts["failed"] += 1
             yield ItemFailed(STAGE, item_id=slot, reason=f"{parsed.reason} {parsed.detail}".strip())
         if result is not None:
+            sample = NewSample(
+                direction,
+                slot,
+                result.input,
+                assemble_output(ctx, result),
+                round=r,
+                parent_id=parent.id,
+                passage_id=parent.passage_id,
+            )
             with store.transaction() as conn:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO samples(revision_id, origin, parent_id, round, slot_key, passage_id, question, "
-                    "generated_answer, status, content_hash, created_at) VALUES (?,?,?,?,?,?,?,?, 'pending', ?, ?)",
-                    (
-                        rev,
-                        direction,
-                        parent.id,
-                        r,
-                        slot,
-                        parent.passage_id,
-                        result.input,
-                        assemble_output(ctx, result),
-                        question_hash(result.input),
-                        time.time(),
-                    ),
-                )
+                sample_id = insert_sample(conn, rev, sample)
             counts[direction] += 1
             yield ItemDone(
                 STAGE,
-                item_id=cur.lastrowid or slot,
+                item_id=sample_id or slot,
                 detail={"slot": slot, "parent": parent.id, "direction": direction},
             )
         yield Progress(STAGE, done=done, total=len(todo))

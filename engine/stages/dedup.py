@@ -9,8 +9,9 @@ from pathlib import Path
 
 from engine.errors import StageError
 from engine.events import Event, StageFinished, StageStarted
+from engine.pool import question_hash
 from engine.stages import StageContext
-from engine.stages.synthesis_common import question_hash, record_failure
+from engine.stages.synthesis_common import record_failure
 
 SHINGLE = 3
 _WORD = re.compile(r"[^\W_]+")

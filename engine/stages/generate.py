@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,8 @@ from engine.events import (
     StageStarted,
     StageWarning,
 )
-from engine.parsing import GeneratedSample, ParseFailure, parse_sample
+from engine.parsing import GeneratedSample, ParseFailure
+from engine.pool import NewSample, insert_sample
 from engine.seeds import derive_seed
 from engine.stages import StageContext
 from engine.stages.claims import SlotClaims
@@ -28,18 +28,19 @@ from engine.stages.label import iter_label
 from engine.stages.pattern import iter_pattern, stored_pattern
 from engine.stages.retrieval import iter_retrieval, stored_order
 from engine.stages.synthesis_common import (
+    ask_for_samples,
+    attempt_key,
     batch_size,
+    failed_attempts,
     format_demos,
     generation_schema,
     messages,
-    question_hash,
     record_failure,
 )
 
 STAGE = "generate"
 MAX_ATTEMPTS = 3
 """Tries per slot (across runs too: attempts are failure rows); then the slot is given up and counted."""
-INSTRUCTOR_ERROR = "\x00instructor error: "
 
 
 def generation_messages(ctx: StageContext, passage: str) -> list[dict[str, str]]:
@@ -77,12 +78,7 @@ def iter_generate_samples(ctx: StageContext, n: int | None = None) -> Iterator[E
             "SELECT slot_key FROM samples WHERE revision_id=? AND slot_key LIKE 'initial:%'", (rev,)
         )
     }
-    attempts: dict[str, int] = {}
-    for (key,) in ctx.store.query(
-        "SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (rev, STAGE)
-    ):
-        slot = key.partition("#")[0]
-        attempts[slot] = attempts.get(slot, 0) + 1
+    attempts = failed_attempts(ctx.store, rev, STAGE)
     todo = [
         i
         for i in range(n)
@@ -179,42 +175,22 @@ def _generate_batch(
     passage_ids = [order[i % len(order)] if order else None for i in batch]
     prompts = [generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids]
     tries = [attempts.get(f"initial:{i}", 0) for i in batch]
-    seed = derive_seed(gen.seed, "generate", batch[0], tries[0])
-    try:
-        if len(batch) == 1:
-            replies = [
-                instructor.chat(
-                    prompts[0],
-                    temperature=gen.temperature,
-                    max_tokens=gen.max_tokens,
-                    seed=seed,
-                    json_schema=schema,
-                )
-            ]
-        else:  # one batched call (vLLM); per-request seeds are seed + index
-            replies = instructor.chat_many(
-                prompts,
-                temperature=gen.temperature,
-                max_tokens=gen.max_tokens,
-                seed=seed,
-                json_schema=schema,
-            )
-    except (
-        ValueError,
-        RuntimeError,
-    ) as exc:  # e.g. a prompt longer than the context: this item fails, not the run
-        replies = [f"{INSTRUCTOR_ERROR}{exc}"] * len(batch)
-    for slot, passage_id, tried, reply in zip(batch, passage_ids, tries, replies, strict=True):
+    replies = ask_for_samples(
+        instructor,
+        prompts,
+        temperature=gen.temperature,
+        max_tokens=gen.max_tokens,
+        seed=derive_seed(gen.seed, "generate", batch[0], tries[0]),
+        json_schema=schema,
+    )
+    for slot, passage_id, tried, (reply, parsed) in zip(
+        batch, passage_ids, tries, replies, strict=True
+    ):
         key = f"initial:{slot}"
-        parsed = (
-            ParseFailure("instructor_error", reply[len(INSTRUCTOR_ERROR) :])
-            if reply.startswith(INSTRUCTOR_ERROR)
-            else parse_sample(reply)
-        )
         if isinstance(parsed, ParseFailure):
             counts["parse_failures"] += 1
             with ctx.store.transaction() as conn:
-                record_failure(conn, rev, STAGE, f"{key}#{tried}", parsed.reason, reply)
+                record_failure(conn, rev, STAGE, attempt_key(key, tried), parsed.reason, reply)
             attempts[key] = tried + 1
             claims.release(key)
             yield ItemFailed(STAGE, item_id=key, reason=f"{parsed.reason} {parsed.detail}".strip())
@@ -223,25 +199,19 @@ def _generate_batch(
             else:
                 counts["gave_up"] += 1
             continue
-        output = assemble_output(ctx, parsed)
+        sample = NewSample(
+            "initial",
+            key,
+            parsed.input,
+            assemble_output(ctx, parsed),
+            passage_id=passage_id,
+        )
         with ctx.store.transaction() as conn:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
-                "VALUES (?, 'initial', 0, ?, ?, ?, ?, 'pending', ?, ?)",
-                (
-                    rev,
-                    key,
-                    passage_id,
-                    parsed.input,
-                    output,
-                    question_hash(parsed.input),
-                    time.time(),
-                ),
-            )
+            sample_id = insert_sample(conn, rev, sample)
         claims.release(key)
         counts["generated"] += 1
         yield ItemDone(
-            STAGE, item_id=cur.lastrowid or key, detail={"slot": key, "question": parsed.input}
+            STAGE, item_id=sample_id or key, detail={"slot": key, "question": parsed.input}
         )
         done = counts["existing"] + counts["generated"]
         yield Progress(STAGE, done=done, total=n, unit="samples")

@@ -19,11 +19,12 @@ from engine.events import (
     Token,
 )
 from engine.parsing import ParseFailure, parse_sample
+from engine.pool import NewSample, insert_sample, question_hash
 from engine.stages import StageContext
 from engine.stages.generate import _ingest_events, assemble_output, generation_messages
 from engine.stages.keywords import fallback_keywords, stored_keywords
 from engine.stages.retrieval import rank_passages, stored_order
-from engine.stages.synthesis_common import generation_schema, question_hash
+from engine.stages.synthesis_common import generation_schema
 
 STAGE = "preview"
 
@@ -106,21 +107,11 @@ def keep_preview(ctx: StageContext, item: dict[str, Any], origin: str = "manual"
     question = str(item["input"]).strip()
     digest = question_hash(question)
     key = f"preview:{hashlib.sha256(digest.encode()).hexdigest()[:16]}"
+    sample = NewSample(
+        origin, key, question, str(item.get("output", "")), passage_id=item.get("passage_id")
+    )
     with ctx.store.transaction() as conn:
-        conn.execute(
-            "INSERT OR IGNORE INTO samples(revision_id, origin, round, slot_key, passage_id, question, generated_answer, status, content_hash, created_at) "
-            "VALUES (?, ?, 0, ?, ?, ?, ?, 'pending', ?, ?)",
-            (
-                ctx.revision.id,
-                origin,
-                key,
-                item.get("passage_id"),
-                question,
-                str(item.get("output", "")),
-                digest,
-                time.time(),
-            ),
-        )
+        insert_sample(conn, ctx.revision.id, sample)
         row = conn.execute(
             "SELECT id FROM samples WHERE revision_id=? AND slot_key=?", (ctx.revision.id, key)
         ).fetchone()

@@ -1,8 +1,8 @@
-"""Shared pieces of the synthesis stages: prompt messages, typed JSON schemas, failure rows and sample hashing."""
+"""Shared pieces of the synthesis stages: prompt messages, typed JSON schemas, the instructor call that
+writes samples, failure rows and attempts per slot."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
@@ -10,8 +10,9 @@ from typing import Any
 
 from engine.backends.base import Messages
 from engine.config import TaskDefinition
-from engine.parsing import vote_schema
+from engine.parsing import GeneratedSample, ParseFailure, parse_sample, vote_schema
 from engine.prompting import render
+from engine.store import Store
 
 SPLIT = "=== user ==="
 RAW_LIMIT = 4000
@@ -52,14 +53,6 @@ def generation_schema(task: TaskDefinition) -> dict[str, Any]:
     }
 
 
-def normalize_question(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def question_hash(text: str) -> str:
-    return hashlib.sha256(normalize_question(text).encode("utf-8")).hexdigest()
-
-
 def record_failure(
     conn: sqlite3.Connection,
     revision_id: int,
@@ -73,6 +66,58 @@ def record_failure(
         "ON CONFLICT(revision_id, stage, item_key) DO UPDATE SET reason=excluded.reason, raw=excluded.raw, created_at=excluded.created_at",
         (revision_id, stage, item_key, reason, raw[:RAW_LIMIT], time.time()),
     )
+
+
+def attempt_key(slot_key: str, attempt: int) -> str:
+    """The failure row of one failed attempt at a slot: `initial:3#0`, `harder:1:42#1`, ..."""
+    return f"{slot_key}#{attempt}"
+
+
+def failed_attempts(store: Store, revision_id: int, stage: str) -> dict[str, int]:
+    """Failed attempts per slot of a stage, across runs (each is a failure row `slot#attempt`)."""
+    attempts: dict[str, int] = {}
+    for (item_key,) in store.query(
+        "SELECT item_key FROM failures WHERE revision_id=? AND stage=?", (revision_id, stage)
+    ):
+        slot = item_key.partition("#")[0]
+        attempts[slot] = attempts.get(slot, 0) + 1
+    return attempts
+
+
+def ask_for_samples(
+    instructor: Any,
+    prompts: list[Messages],
+    *,
+    temperature: float,
+    max_tokens: int,
+    seed: int,
+    json_schema: dict[str, Any],
+) -> list[tuple[str, GeneratedSample | ParseFailure]]:
+    """(raw reply, parsed sample or failure) per prompt, from one instructor call (one batched call for
+    several prompts, per-request seeds seed + index). An instructor error, e.g. a prompt longer than
+    the context, fails these items as `instructor_error`, not the run."""
+    try:
+        if len(prompts) == 1:
+            replies = [
+                instructor.chat(
+                    prompts[0],
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    seed=seed,
+                    json_schema=json_schema,
+                )
+            ]
+        else:
+            replies = instructor.chat_many(
+                prompts,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=seed,
+                json_schema=json_schema,
+            )
+    except (ValueError, RuntimeError) as exc:
+        return [(str(exc), ParseFailure("instructor_error", str(exc)))] * len(prompts)
+    return [(reply, parse_sample(reply)) for reply in replies]
 
 
 def batch_size(instructor: Any, default: int = 1) -> int:

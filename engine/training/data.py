@@ -87,8 +87,9 @@ def insert_selection(
 
     For hand-made training sets (tests, benchmarks, imported data) that skip the synthesis stages.
     """
-    import hashlib
     import time
+
+    from engine.pool import NewSample, insert_sample
 
     now = time.time()
     with store.transaction() as conn:
@@ -100,12 +101,15 @@ def insert_selection(
             (revision_id, rule, json.dumps({"items": len(items)}), now),
         ).lastrowid
         for i, (question, label, pass_rate, split) in enumerate(items):
-            digest = hashlib.sha256(question.encode("utf-8")).hexdigest()
-            sample_id = conn.execute(
-                "INSERT INTO samples(revision_id, origin, slot_key, question, label, agreement, status, content_hash, created_at) "
-                "VALUES (?, 'manual', ?, ?, ?, 1.0, 'labelled', ?, ?)",
-                (revision_id, f"manual:{selection_id}:{start + i}", question, label, digest, now),
-            ).lastrowid
+            sample = NewSample(
+                "manual",
+                f"manual:{selection_id}:{start + i}",
+                question,
+                label=label,
+                agreement=1.0,
+                status="labelled",
+            )
+            sample_id = insert_sample(conn, revision_id, sample)
             conn.execute(
                 "INSERT INTO selection_items(selection_id, sample_id, split, pass_rate) VALUES (?,?,?,?)",
                 (selection_id, sample_id, split, pass_rate),

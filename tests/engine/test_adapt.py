@@ -24,6 +24,8 @@ class FakeInstructor:
 
     def __init__(self, broken: bool = False) -> None:
         self.broken = broken
+        self.error: Exception | None = None
+        """Raised by the next chat call (once), as a backend does for a prompt beyond its context."""
         self.requests: list[str] = []
 
     def chat(
@@ -38,6 +40,9 @@ class FakeInstructor:
         text = messages[-1]["content"]
         self.requests.append(text)
         assert json_schema is not None and "input" in json_schema["properties"]
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
         if self.broken:
             return "sorry, no JSON today"
         kind = "harder" if "HARDER" in text else "easier"
@@ -127,6 +132,27 @@ def test_unparseable_rewrites_are_counted_and_retried_a_bounded_number_of_times(
     run_blocking(iter_adapt(ctx, 1, solver=FakeSolver(), votes=0))
     assert len(fake_instructor.requests) == asked  # given up, not retried forever
     assert workspace.store.scalar("SELECT COUNT(*) FROM samples") == 1
+
+
+def test_an_instructor_error_fails_the_attempt_not_the_stage(
+    workspace: Workspace, fake_instructor: FakeInstructor
+) -> None:
+    add_samples(workspace, QUESTIONS[:1])
+    fake_instructor.error = ValueError("Requested tokens (5000) exceed context window of 4096")
+    ctx = StageContext.open(workspace)
+    finished = [
+        e
+        for e in iter_adapt(ctx, 1, solver=FakeSolver("#### 16"), votes=0)
+        if isinstance(e, StageFinished) and e.stage == "adapt"
+    ]
+    assert finished[0].counts["failed"] == 1 and finished[0].counts["harder"] == 1  # the retry
+    failure = workspace.store.query(
+        "SELECT item_key, reason, raw FROM failures WHERE stage='adapt'"
+    )
+    assert [(f["item_key"].rsplit("#", 1)[1], f["reason"]) for f in failure] == [
+        ("0", "instructor_error")
+    ]
+    assert "context window" in failure[0]["raw"]
 
 
 def test_adapt_needs_a_pool(workspace: Workspace, fake_instructor: FakeInstructor) -> None:
