@@ -179,11 +179,13 @@ def start_run(
     model: str | None = None,
     accelerate_config: Path | None = None,
     num_processes: int | None = None,
+    force: bool = False,
 ) -> str:
     """Check, snapshot the config and data into a new run folder, and launch the worker detached. Returns the run id.
 
     With `accelerate_config` the worker runs under `accelerate launch` (multi-GPU DDP / DeepSpeed, docs/scale-out.md);
     `num_processes` > 1 alone picks DDP over the GPUs, or over CPU processes (gloo) without a GPU.
+    `force` launches despite forceable preflight blockers (zero learning signal, a memory estimate).
     """
     from engine.training.configs import default_accelerate_config, planned_steps
 
@@ -192,7 +194,7 @@ def start_run(
     from engine.training.data import write_rows
 
     prepared = prepare(workspace, overrides, model)
-    prepared.preflight.raise_if_failed()
+    prepared.preflight.raise_if_failed(force=force)
     revision, task, selection_id, rows = (
         prepared.revision,
         prepared.task,

@@ -43,9 +43,12 @@ def _print_preflight(pre: Any) -> None:
     for key, value in pre.facts.items():
         click.echo(f"  {key:<26} {visible_line(value)}")
     for p in pre.problems:
-        click.secho(f"{p.level}: {visible(p.title)}", fg="red" if p.level == "error" else "yellow")
+        click.secho(
+            f"{p.level}: {visible(p.title)}", fg="red" if p.level == "blocker" else "yellow"
+        )
         click.echo(f"  fix: {visible(p.hint)}")
-    click.secho("preflight ok" if pre.ok else "preflight failed", fg="green" if pre.ok else "red")
+    colour = {"ok": "green", "warning": "yellow", "blocker": "red"}[pre.level]
+    click.secho(f"preflight: {pre.level}", fg=colour)
 
 
 def _follow(ctx: click.Context, run_id: str) -> None:
@@ -103,6 +106,11 @@ def _follow(ctx: click.Context, run_id: str) -> None:
     help="Processes to train on (DDP through accelerate: one per GPU, or CPU processes with gloo); "
     "without --accelerate-config a DDP config is chosen.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Launch despite a preflight blocker that would waste the run (no learning signal, memory estimate).",
+)
 @click.pass_context
 def train_cmd(
     ctx: click.Context,
@@ -112,6 +120,7 @@ def train_cmd(
     model: str | None,
     accelerate_config: Path | None,
     num_processes: int | None,
+    force: bool,
 ) -> None:
     """Train a LoRA adapter with GRPO on the latest selection (train split), in its own process."""
     from engine.runs import prepare, start_run
@@ -124,7 +133,12 @@ def train_cmd(
         pre.raise_if_failed()
         return
     run_id = start_run(
-        ws, overrides, model=model, accelerate_config=accelerate_config, num_processes=num_processes
+        ws,
+        overrides,
+        model=model,
+        accelerate_config=accelerate_config,
+        num_processes=num_processes,
+        force=force,
     )
     click.echo(f"started run {run_id} (folder {ws.runs_dir / run_id})")
     if detach:

@@ -17,9 +17,12 @@ from engine.training.rewards import reward_funcs
 
 @dataclass(frozen=True)
 class Problem:
-    level: str  # "error" stops the launch, "warning" does not
+    level: str
+    """"blocker" refuses the launch, "warning" asks first."""
     title: str
     hint: str
+    forceable: bool = False
+    """A blocker that `force` may override (the run would waste compute, not fail)."""
 
 
 @dataclass
@@ -28,22 +31,44 @@ class Preflight:
     facts: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def ok(self) -> bool:
-        return not any(p.level == "error" for p in self.problems)
+    def level(self) -> str:
+        """ok, warning or blocker: the worst problem found. ok launches; a warning asks first; a blocker
+        is refused (a forceable one launches only when forced)."""
+        levels = {p.level for p in self.problems}
+        return "blocker" if "blocker" in levels else "warning" if levels else "ok"
 
-    def error(self, title: str, hint: str) -> None:
-        self.problems.append(Problem("error", title, hint))
+    @property
+    def ok(self) -> bool:
+        """No blocker (warnings allowed)."""
+        return self.level != "blocker"
+
+    def block(self, title: str, hint: str, *, forceable: bool = False) -> None:
+        self.problems.append(Problem("blocker", title, hint, forceable))
 
     def warn(self, title: str, hint: str) -> None:
         self.problems.append(Problem("warning", title, hint))
 
-    def raise_if_failed(self) -> None:
-        errors = [p for p in self.problems if p.level == "error"]
-        if errors:
+    def raise_if_failed(self, *, force: bool = False) -> None:
+        """RunError naming every blocker; with `force`, forceable blockers let the launch through."""
+        blockers = [
+            p for p in self.problems if p.level == "blocker" and not (force and p.forceable)
+        ]
+        if blockers:
+            forceable = all(p.forceable for p in blockers)
             raise RunError(
-                "Preflight failed: " + "; ".join(p.title for p in errors),
-                "; ".join(dict.fromkeys(p.hint for p in errors)),
+                "Preflight blocked the launch: " + "; ".join(p.title for p in blockers),
+                "; ".join(dict.fromkeys(p.hint for p in blockers))
+                + ("; or launch anyway with --force" if forceable else ""),
             )
+
+
+ZERO_VARIANCE_WARN = 0.5
+ZERO_VARIANCE_BLOCK = 0.95
+"""Expected shares of groups with no learning signal above which a launch warns, or is blocked."""
+ZERO_VARIANCE_HINT = (
+    'pick samples the base model sometimes solves: another selection rule (selection.rule = "band" '
+    'around 0.5, or "paper"), a bigger k (scoring.k) or group (training.group_size), or a bigger base model'
+)
 
 
 def zero_variance_share(pass_rates: Sequence[float], group_size: int) -> float:
@@ -87,15 +112,15 @@ def check_rewards(pre: Preflight, task: Any, rows: Sequence[Row], limit: int = 2
             if wrong == 1.0 or empty != 0.0:
                 bad_wrong.append(row.sample_id)
     except RunError as exc:
-        pre.error(exc.title, exc.hint)
+        pre.block(exc.title, exc.hint)
         return
     if bad_gold:
-        pre.error(
+        pre.block(
             f"The reward does not give 1 to the gold answer of {len(bad_gold)} sample(s) (e.g. {bad_gold[:5]})",
             "check answer_type/output_format in task.toml against the labels, or fix/reject those samples (`sdrl samples`)",
         )
     if bad_wrong:
-        pre.error(
+        pre.block(
             f"The reward gives credit to a wrong or empty answer for {len(bad_wrong)} sample(s) (e.g. {bad_wrong[:5]})",
             "the checker is too lenient: fix the custom checker or the answer type",
         )
@@ -134,7 +159,7 @@ def preflight(
         steps=planned_steps(settings, len(rows)) if rows else 0,
     )
     if not rows:
-        pre.error(
+        pre.block(
             "The training split is empty",
             "select samples first (`sdrl select`); samples need a label and 0 < pass rate < 1",
         )
@@ -144,10 +169,16 @@ def preflight(
     share = zero_variance_share(rates, settings.group_size)
     pre.facts["zero_variance_share"] = round(share, 3)
     pre.facts["pass_rate_known"] = len(rates)
-    if share > 0.5:
+    if share >= ZERO_VARIANCE_BLOCK:
+        pre.block(
+            f"About {share:.0%} of groups are expected to have zero reward variance: the run would learn nothing",
+            ZERO_VARIANCE_HINT,
+            forceable=True,
+        )
+    elif share > ZERO_VARIANCE_WARN:
         pre.warn(
-            f"About {share:.0%} of groups are expected to have zero reward variance (no learning signal)",
-            "select samples with pass rates nearer 0.5 (selection.rule), or raise training.group_size",
+            f"About {share:.0%} of groups are expected to have zero reward variance (little learning signal)",
+            ZERO_VARIANCE_HINT,
         )
     if settings.use_vllm and not gpu:
         pre.warn(
@@ -155,12 +186,12 @@ def preflight(
             "unset training.use_vllm on CPU",
         )
     if settings.use_vllm and gpu and importlib.util.find_spec("vllm") is None:
-        pre.error(
+        pre.block(
             "use_vllm is set but vllm is not installed",
             "pip install 'sdrl-studio[gpu]', or set training.use_vllm = false",
         )
     if "wandb" in settings.report_to and importlib.util.find_spec("wandb") is None:
-        pre.error(
+        pre.block(
             "training.report_to names wandb but wandb is not installed",
             "pip install wandb, or remove wandb from training.report_to",
         )
@@ -186,7 +217,7 @@ def _check_model(
     try:
         folder = hf_folder(resolve_model(model_spec))
     except ModelError as exc:
-        pre.error(exc.title, exc.hint)
+        pre.block(exc.title, exc.hint)
         return
     need = estimate_memory_gb(folder, settings, prompt_tokens, gpu)
     if gpu:
@@ -197,9 +228,10 @@ def _check_model(
         have = psutil.virtual_memory().available / 1e9
     pre.facts.update(memory_estimate_gb=round(need, 2), memory_available_gb=round(have, 1))
     if need > have:
-        pre.error(
+        pre.block(
             f"Estimated peak memory {need:.1f} GB exceeds the {have:.1f} GB available",
             "lower training.group_size or training.max_completion_tokens, or use a smaller base model",
+            forceable=True,  # a rough estimate: the user may know better
         )
     elif need > 0.8 * have:
         pre.warn(

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from engine import queries
 from engine.config import TrainingSettings
-from engine.errors import ConfigError
+from engine.errors import ConfigError, RunError
 from engine.events import EventLog, ItemDone, StageFinished, StageWarning
 from engine.runs import training_settings
 from engine.workspace import Workspace
@@ -59,6 +59,7 @@ class TrainScreen(StudioScreen):
     AUTO_FOCUS = "#runs"
     BINDINGS = [
         Binding("l", "launch", "Launch"),
+        Binding("F", "force_launch", "Force launch", show=False),
         Binding("c", "preflight", "Check"),
         Binding("enter", "follow", "Open"),
         Binding("s", "stop_run", "Stop"),
@@ -150,7 +151,8 @@ class TrainScreen(StudioScreen):
             event.input.add_class("-invalid")
 
     @reports_errors
-    def action_preflight(self) -> None:
+    def action_preflight(self, then: str = "") -> None:
+        """Run the preflight in a thread; `then` = "launch" decides the launch on its level when it is done."""
         prepare = optional("engine.runs", "prepare")
         if prepare is None:
             self.notify(missing_notice("engine.runs", "prepare"), severity="warning")
@@ -166,24 +168,68 @@ class TrainScreen(StudioScreen):
             finally:
                 workspace.close()
 
-        self.run_worker(check, name="preflight", thread=True, exit_on_error=False)
+        self.run_worker(check, name=f"preflight{then}", thread=True, exit_on_error=False)
+
+    def show_preflight(self, pre: Any) -> None:
+        colour = {"ok": "green", "warning": "yellow"}.get(pre.level, "red")
+        lines = [f"[{colour} b]preflight: {pre.level}[/]"]
+        for p in pre.problems:
+            tone = "red" if p.level == "blocker" else "yellow"
+            lines.append(
+                f"[{tone}]{p.level}: {shown(p.title)}[/]\n  [dim]what to do: {shown(p.hint)}[/]"
+            )
+        lines += [f"[dim]{k}: {v}[/]" for k, v in pre.facts.items()]
+        self.query_one("#preflight", Static).update("\n".join(lines))
 
     def worker_finished(self, worker: Any) -> None:
-        if worker.name == "preflight" and worker.result is not None:
-            pre = worker.result
-            lines = [("[green]preflight ok[/]" if pre.ok else "[red]preflight failed[/]")]
-            for p in pre.problems:
-                colour = "red" if p.level == "error" else "yellow"
-                lines.append(f"[{colour}]{shown(p.title)}[/] [dim]{shown(p.hint)}[/]")
-            lines += [f"[dim]{k}: {v}[/]" for k, v in pre.facts.items()]
-            self.query_one("#preflight", Static).update("\n".join(lines))
+        if worker.name in ("preflight", "preflightlaunch") and worker.result is not None:
+            self.show_preflight(worker.result)
+            if worker.name == "preflightlaunch":
+                self.decide_launch(worker.result)
         elif worker.name == "launch" and worker.result:
             self.notify(f"launched run {worker.result}; it keeps going if you quit")
             self.attach(worker.result)
             self.refresh_runs()
 
+    def decide_launch(self, pre: Any) -> None:
+        """ok launches; a warning asks first; a blocker is refused, with what to do (F forces a forceable one)."""
+        problems = "\n".join(f"• {p.title}\n  what to do: {p.hint}" for p in pre.problems)
+        if pre.level == "ok":
+            self.launch_now()
+        elif pre.level == "warning":
+
+            def answered(ok: bool | None) -> None:
+                if ok:
+                    self.launch_now()
+
+            self.app.push_screen(
+                ConfirmModal(f"Preflight warns:\n{problems}\n\nLaunch anyway?"), answered
+            )
+        else:
+            forceable = all(p.forceable for p in pre.problems if p.level == "blocker")
+            self.studio.show_error(
+                RunError(
+                    f"Launch refused: the preflight found a blocker\n{problems}",
+                    "follow what to do above"
+                    + (
+                        ", or force the launch with F (it will likely waste the run)"
+                        if forceable
+                        else ""
+                    ),
+                )
+            )
+
     @reports_errors
     def action_launch(self) -> None:
+        """Preflight first: the launch follows from its level (decide_launch)."""
+        self.action_preflight(then="launch")
+
+    @reports_errors
+    def action_force_launch(self) -> None:
+        self.launch_now(force=True)
+
+    @reports_errors
+    def launch_now(self, force: bool = False) -> None:
         start_run = optional("engine.runs", "start_run")
         if start_run is None:
             self.notify(missing_notice("engine.runs", "start_run"), severity="warning")
@@ -194,7 +240,7 @@ class TrainScreen(StudioScreen):
         def launch() -> str:
             workspace = Workspace(root)
             try:
-                return str(start_run(workspace, overrides))
+                return str(start_run(workspace, overrides, force=force))
             finally:
                 workspace.close()
 

@@ -75,6 +75,31 @@ def test_many_zero_variance_groups_warn() -> None:
     assert any(p.level == "warning" and "zero reward variance" in p.title for p in pre.problems)
 
 
+def test_levels_ok_warning_blocker() -> None:
+    """Issue 12 item 3: "preflight ok" beside "about 100% ... no learning signal" is over."""
+    good = preflight(_task(), _rows(["1", "2"], rate=0.5), "unused", need_model=False)
+    assert good.level == "ok"
+    some = preflight(_task(), _rows(["1", "2"], rate=0.99), "unused", need_model=False)
+    assert some.level == "warning" and some.ok
+    none = preflight(_task(), _rows(["1", "2"], rate=1.0), "unused", need_model=False)
+    assert none.level == "blocker" and not none.ok
+    blocker = next(p for p in none.problems if p.level == "blocker")
+    assert "learn nothing" in blocker.title and blocker.forceable
+    for advice in ("selection.rule", "scoring.k", "bigger base model"):
+        assert advice in blocker.hint
+    with pytest.raises(RunError, match="blocked") as raised:
+        none.raise_if_failed()
+    assert "--force" in raised.value.hint
+    none.raise_if_failed(force=True)  # a forceable blocker lets a forced launch through
+
+
+def test_force_never_overrides_a_hard_blocker() -> None:
+    pre = preflight(_task(), [], "unused", need_model=False)
+    with pytest.raises(RunError, match="empty") as raised:
+        pre.raise_if_failed(force=True)
+    assert "--force" not in raised.value.hint
+
+
 def test_cli_check_without_selection_fails_with_a_fix(workspace, sdrl) -> None:
     result = sdrl("-w", str(workspace.root), "train", "--check")
     assert result.returncode == 2
@@ -88,7 +113,8 @@ def test_cli_check_on_tiny_workspace(tmp_path, sdrl) -> None:
     ws = tiny_workspace(tmp_path / "tw")
     result = sdrl("-w", str(ws.root), "train", "--check")
     assert result.returncode == 0, result.stderr
-    assert "preflight ok" in result.stdout and "memory_estimate_gb" in result.stdout
+    assert "preflight: " in result.stdout and "preflight: blocker" not in result.stdout
+    assert "memory_estimate_gb" in result.stdout
     ws.close()
 
 

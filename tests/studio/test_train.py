@@ -53,14 +53,77 @@ async def test_invalid_setting_is_flagged_and_refused(populated, make_app, monke
         assert started == []
 
 
-async def test_launch_calls_start_run_with_the_form(populated, make_app, monkeypatch):
-    calls = []
+def preflight_at(monkeypatch, pass_rate: float) -> list:
+    """engine.runs.prepare answers with a real preflight of two rows at `pass_rate`; start_run records its calls."""
+    import types
 
-    def start_run(workspace, overrides):
-        calls.append(overrides)
+    from engine.config import TaskDefinition
+    from engine.training.data import Row
+    from engine.training.preflight import preflight
+
+    task = TaskDefinition.model_validate(
+        {"name": "t", "description": "d", "output_format": "#### N", "answer_type": "numeric"}
+    )
+    rows = [Row(f"Q{i}?", "4", f"Q{i}?", i, "train", "initial", pass_rate, 1.0, 1) for i in (1, 2)]
+    pre = preflight(task, rows, "unused", need_model=False)
+    monkeypatch.setattr("engine.runs.prepare", lambda *a, **k: types.SimpleNamespace(preflight=pre))
+    calls: list = []
+
+    def start_run(workspace, overrides, force=False):
+        calls.append((overrides, force))
         return RUN
 
     monkeypatch.setattr("engine.runs.start_run", start_run)
+    return calls
+
+
+async def until(pilot, condition) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        await pilot.pause(0.05)
+
+
+async def test_launch_with_a_warning_asks_first(populated, make_app, monkeypatch):
+    """Issue 12 item 3: a warning is no longer launched without asking."""
+    from studio.modals import ConfirmModal
+
+    calls = preflight_at(monkeypatch, 0.99)
+    app = make_app(populated, "train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert (
+            isinstance(app.screen, ConfirmModal) and "zero reward variance" in app.screen.question
+        )
+        assert calls == []
+        await pilot.press("y")
+        await until(pilot, lambda: calls)
+        assert calls == [({**calls[0][0]}, False)]
+        assert "preflight: warning" in str(app.screen.query_one("#preflight").render())
+
+
+async def test_launch_with_a_blocker_is_refused_unless_forced(populated, make_app, monkeypatch):
+    calls = preflight_at(monkeypatch, 1.0)  # every group all-correct: nothing to learn
+    app = make_app(populated, "train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        modal = app.screen
+        assert isinstance(modal, ErrorModal) and "Launch refused" in modal.error_title
+        assert "selection rule" in modal.error_title and "bigger base model" in modal.error_title
+        assert "force the launch with F" in modal.error_hint
+        await pilot.press("escape")
+        await pilot.pause()
+        assert calls == []
+        assert "preflight: blocker" in str(app.screen.query_one("#preflight").render())
+        await pilot.press("F")
+        await until(pilot, lambda: calls)
+        assert calls and calls[0][1] is True
+
+
+async def test_launch_calls_start_run_with_the_form(populated, make_app, monkeypatch):
+    calls = preflight_at(monkeypatch, 0.5)
     app = make_app(populated, "train")
     async with app.run_test(size=(80, 24)) as pilot:
         app.screen.query_one("#set-max_steps").value = "7"
@@ -70,5 +133,5 @@ async def test_launch_calls_start_run_with_the_form(populated, make_app, monkeyp
             if app.screen.run_id:
                 break
             await pilot.pause(0.05)
-        assert calls and calls[0]["max_steps"] == 7
+        assert calls and calls[0][0]["max_steps"] == 7 and calls[0][1] is False
         assert app.screen.run_id == RUN
