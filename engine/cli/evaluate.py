@@ -92,7 +92,9 @@ def compare_cmd(ctx: click.Context, ids: tuple[int, int] | None, as_json: bool) 
     help="A built-in benchmark (gsm8k: GSM8K's test split) or a jsonl file.",
 )
 @click.option(
-    "--split", type=click.Choice(["val"]), help="Evaluate on the held-out synthetic split instead."
+    "--split",
+    type=click.Choice(["val"]),
+    help="Evaluate on the held-out synthetic split instead: with --run, of the selection that run was trained from.",
 )
 @click.option("--map", "mapping", default=None, help="Field names: question=FIELD,answer=FIELD.")
 @click.option("--run", "run_id", default=None, help="Also evaluate this run's trained adapter.")
@@ -121,7 +123,10 @@ def run_cmd(
     no_base: bool,
     as_json: bool,
 ) -> None:
-    """Greedy accuracy with the task's answer checker. Checkpoints are never chosen on the benchmark: a run's final adapter is used."""
+    """Greedy accuracy with the task's answer checker. Checkpoints are never chosen on the benchmark: a run's final adapter is used.
+
+    Prints how many items share an n-gram (generation.decontaminate_ngram words) with the training set and warns when any do.
+    """
     from engine.answers import task_checker
     from engine.benchmarks import resolve_benchmark
     from engine.errors import RunError
