@@ -63,7 +63,7 @@ def test_status_json_counts_stages(workspace, sdrl) -> None:
     result = sdrl("-w", str(workspace.root), "status", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["task"] == "demo-town-math"
+    assert data["task"] == "demo-town-sums"
     assert data["stages"]["generate"]["samples"] == 0
     assert data["latest_run"] is None
 
