@@ -17,12 +17,14 @@ from engine import queries
 from engine.errors import SdrlError
 from engine.events import ItemFailed, Progress, StageFinished, StageStarted, StageWarning
 from engine.selection import histogram
+from engine.task_file import update_task_text, write_atomically
 from engine.workspace import Workspace
 from studio.engine_api import STAGES, exists, missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.runner import StageRunner
 from studio.screens.base import StudioScreen, reports_errors
 from studio.selection_view import RULES, preview_selection
+from studio.stage_form import STAGE_SETTINGS, StageSettingsModal
 from studio.text import shown
 from studio.widgets.histogram import Histogram
 
@@ -242,7 +244,34 @@ class PipelineScreen(StudioScreen):
     def action_start(self) -> None:
         highlighted = self.query_one("#stages", OptionList).highlighted_option
         if highlighted is not None and highlighted.id:
-            self._start(highlighted.id)
+            self.open_stage_form(highlighted.id)
+
+    @reports_errors
+    def open_stage_form(self, stage: str) -> None:
+        """Enter on a stage: its numbers from task.toml in a form; run once with them, or save them first."""
+        if not STAGE_SETTINGS.get(stage):
+            self._start(stage)  # nothing to set (probe)
+            return
+
+        def chosen(result: tuple[str, dict[str, Any], dict[str, dict[str, Any]]] | None) -> None:
+            if result is None:
+                return
+            how, kwargs, changes = result
+            if how == "save":
+                self.save_settings(stage, changes)
+            self._start(stage, **kwargs)
+
+        self.app.push_screen(StageSettingsModal(stage, self.workspace.task()), chosen)
+
+    @reports_errors
+    def save_settings(self, stage: str, changes: dict[str, dict[str, Any]]) -> None:
+        path = self.workspace.task_file
+        write_atomically(path, update_task_text(path.read_text(encoding="utf-8"), changes))
+        summary = ", ".join(
+            f"{s}.{k} = {v}" for s, values in changes.items() for k, v in values.items()
+        )
+        revision, _ = self.workspace.current_revision(f"{stage} settings: {summary}")
+        self.notify(f"saved to task.toml as revision {revision.id}: {summary}", timeout=4)
 
     def action_run_stage(self, stage: str) -> None:
         """Start a stage by name with task.toml's settings (the palette's "Run <stage>")."""
@@ -251,7 +280,7 @@ class PipelineScreen(StudioScreen):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self._start(event.option.id)
+            self.open_stage_form(event.option.id)
 
     @reports_errors
     def _start(self, stage: str, **options: Any) -> None:

@@ -138,7 +138,18 @@ class TrainScreen(StudioScreen):
         return {name: self.query_one(f"#set-{name}", Input).value for name in SETTINGS}
 
     def overrides(self) -> dict[str, Any]:
-        return parse_settings(self._form(), self.workspace.task().training)
+        """The form's settings checked by the engine; every field in error is highlighted (and all listed)."""
+        base = self.workspace.task().training
+        try:
+            settings = parse_settings(self._form(), base)
+        except ConfigError as exc:
+            named = {path.split(".")[-1] for path in exc.fields}
+            for name in SETTINGS:
+                self.query_one(f"#set-{name}", Input).set_class(name in named, "-invalid")
+            raise
+        for name in SETTINGS:
+            self.query_one(f"#set-{name}", Input).remove_class("-invalid")
+        return settings
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if not (event.input.id or "").startswith("set-"):

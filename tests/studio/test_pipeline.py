@@ -70,7 +70,7 @@ async def test_stage_runs_in_a_worker_with_progress(populated, make_app, monkeyp
     )
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter")  # the first stage, generate, is highlighted
+        await pilot.press("enter", "enter")  # generate is highlighted: its form, then run once
         info = app.screen.query_one("#stage-info")
         await wait_for(pilot, lambda: "finished" in str(info.render()))
         assert "generate: finished · generated 4" in str(info.render())
@@ -89,7 +89,7 @@ async def test_worker_failure_shows_title_and_hint(populated, make_app, monkeypa
     )
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # the form of generate, then run once
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorModal))
         assert isinstance(app.screen, ErrorModal)
         assert app.screen.error_title == "Nothing to generate from"
@@ -102,7 +102,7 @@ async def test_missing_stage_is_a_notice_not_a_crash(populated, make_app, monkey
     )
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")
         await pilot.pause()
         assert any("not available" in n.message for n in app._notifications)
         assert app.is_running
