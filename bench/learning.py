@@ -142,7 +142,7 @@ def train(ws: Any) -> tuple[Any, dict[str, list[tuple[int, float]]]]:
             time.sleep(10)
             info = get_run(ws.store, run_id)
     finally:
-        if process_alive(info.pid):
+        if info.pid is not None and process_alive(info.pid):
             os.kill(info.pid, signal.SIGTERM)
     return info, run_metrics(ws.store, run_id)
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from engine.evaluate import Item
-from engine.stages.synthesis_common import normalize_question
+from engine.pool import normalize_question
 
 TEST_SEED = 20_261_129
 """Fixed, and different from every study seed: the test set does not depend on the run being measured."""
