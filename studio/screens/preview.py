@@ -28,11 +28,16 @@ class PreviewCard(Vertical):
         self.streamed = ""
         self.result: dict[str, Any] | None = None
         self.state = "writing"
+        self.kept_as: tuple[int, int] | None = None
+        """(sample id, revision) of the pool sample this card was kept as."""
         # made here, not in compose: tokens can arrive before the card has mounted its children
         self.qa = Static("[dim]writing…[/]", classes="qa")
         self.passage = Static("", classes="passage")
+        self.badge = Static("", classes="card-state")
+        self.badge.display = False
 
     def compose(self) -> ComposeResult:
+        yield self.badge
         with Horizontal():
             yield self.qa
             yield self.passage
@@ -53,10 +58,20 @@ class PreviewCard(Vertical):
         self.state = "failed"
         self.qa.update(f"[red]failed:[/] {shown(reason)}\n[dim]{shown(self.streamed[-300:])}[/]")
 
-    def mark(self, state: str) -> None:
+    def mark(self, state: str, note: str = "") -> None:
+        """Kept or discarded, shown in words on the card (not only by its border)."""
         self.state = state
         self.set_class(state == "kept", "-kept")
         self.set_class(state == "discarded", "-discarded")
+        if state == "kept" and self.kept_as is not None:
+            sample_id, revision = self.kept_as
+            text = f"[green b]✓ kept[/] as sample #{sample_id} in revision {revision}"
+        elif state == "discarded":
+            text = "[red b]✗ discarded[/] [dim](not in the pool; it can no longer be kept)[/]"
+        else:
+            text = ""
+        self.badge.update(text + (f" [dim]{note}[/]" if note else ""))
+        self.badge.display = bool(text)
 
 
 class PreviewScreen(StudioScreen):
@@ -194,6 +209,9 @@ class PreviewScreen(StudioScreen):
         if not cards:
             return
         card = cards[self.current]
+        if card.state == "discarded":
+            self.notify("this card was discarded; it can no longer be kept", severity="warning")
+            return
         if card.result is None or card.state == "kept":
             return
         keep = optional(*KEEP)
@@ -202,16 +220,51 @@ class PreviewScreen(StudioScreen):
             return
         from engine.stages import StageContext
 
-        keep(StageContext.open(self.workspace), card.result)
+        ctx = StageContext.open(self.workspace)
+        card.kept_as = (keep(ctx, card.result), ctx.revision.id)
         card.mark("kept")
-        self.notify("kept in the pool", timeout=2)
+        self.notify(f"kept in the pool as sample #{card.kept_as[0]}", timeout=2)
         self.action_move(1)
 
     def action_discard(self) -> None:
         cards = self._ordered()
-        if cards:
-            cards[self.current].mark("discarded")
-            self.action_move(1)
+        if not cards:
+            return
+        card = cards[self.current]
+        if card.state == "kept":
+            self.notify(
+                "already in the pool: reject it on the Samples screen (3) instead",
+                severity="warning",
+            )
+            return
+        card.mark("discarded")
+        self.action_move(1)
+
+    def on_screen_resume(self) -> None:
+        self.follow_kept()
+
+    @reports_errors
+    def follow_kept(self) -> None:
+        """Kept questions follow an edited task to its new revision, so they stay in the pool the stages see."""
+        kept = [c for c in self._ordered() if c.state == "kept" and c.kept_as and c.result]
+        keep = optional(*KEEP)
+        if not kept or keep is None:
+            return
+        from engine.stages import StageContext
+
+        ctx = StageContext.open(self.workspace)  # records an edited task.toml as a new revision
+        moved = 0
+        for card in kept:
+            old_revision = card.kept_as[1]  # type: ignore[index]
+            if old_revision != ctx.revision.id:
+                card.kept_as = (keep(ctx, card.result), ctx.revision.id)
+                card.mark("kept", f"(followed the task from revision {old_revision})")
+                moved += 1
+        if moved:
+            self.notify(
+                f"{moved} kept question{'s' * (moved > 1)} followed the task to revision {ctx.revision.id}",
+                timeout=4,
+            )
 
 
 SCREEN = PreviewScreen

@@ -123,3 +123,46 @@ async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_a
         )
         await pilot.press("a")
         assert kept and kept[0][0] == 2  # the preview ran on revision 2, the edited definition
+
+
+async def test_preview_cards_keep_what_they_say(workspace, make_app, monkeypatch):
+    """Issue 12 item 6: a discarded card cannot be kept; states are shown in words; kept questions follow
+    the task to a new revision."""
+    from engine.stages.preview import keep_preview
+
+    module = fake_preview([])
+    module.keep_preview = keep_preview  # the real one: samples in the real store
+    monkeypatch.setitem(sys.modules, "engine.stages.preview", module)
+    app = make_app(workspace, "preview")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#preview-k").value = "2"
+        await pilot.press("g")
+        status = app.screen.query_one("#preview-status")
+        await wait_for(pilot, lambda: "previewed" in str(status.render()))
+        first, second = app.screen.cards.values()
+        await pilot.press("down", "x")  # discard the second
+        assert second.state == "discarded" and "discarded" in str(second.badge.render())
+        await pilot.press("up", "down", "a")  # try to keep the discarded one
+        assert second.state == "discarded"
+        assert any("can no longer be kept" in n.message for n in app._notifications)
+        await pilot.press("up", "a")  # keep the first
+        assert first.state == "kept"
+        sample_id = workspace.store.scalar("SELECT id FROM samples WHERE origin='manual'")
+        assert f"kept as sample #{sample_id} in revision 1" in str(first.badge.render())
+        await pilot.press(
+            "up", "x"
+        )  # a kept card is in the pool: discarding says where to reject it
+        assert first.state == "kept"
+
+        await pilot.press("1")  # edit the task: a new revision
+        await pilot.pause()
+        app.screen.query_one("#description").load_text("Apple counting problems at the market.")
+        await pilot.press("ctrl+s", "2")
+        await pilot.pause()
+        rows = workspace.store.query(
+            "SELECT id, revision_id FROM samples WHERE origin='manual' ORDER BY id"
+        )
+        assert [r["revision_id"] for r in rows] == [1, 2]  # followed to revision 2
+        assert f"#{rows[1]['id']} in revision 2" in str(first.badge.render())
+        assert "followed the task from revision 1" in str(first.badge.render())
