@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
+from engine.backends.base import Decoding, DecodingArgs
 from engine.errors import BackendError, ModelError
 from engine.models import ModelRef, clear_quantized_flags, hf_folder
 
@@ -81,27 +82,14 @@ class HFSolver:
             self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         )
 
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 512,
-        seed: int | None = None,
-    ) -> list[list[str]]:
-        if n < 1:
-            raise ValueError("n must be at least 1")
-        per_call = max(1, self.max_batch // n)
+    def generate(self, prompts: Sequence[str], **decoding: Unpack[DecodingArgs]) -> list[list[str]]:
+        d = Decoding(**decoding)
+        per_call = max(1, self.max_batch // d.n)
         out: list[list[str]] = []
         for start in range(0, len(prompts), per_call):
             chunk = list(prompts[start : start + per_call])
-            out.extend(
-                self._generate(
-                    chunk, n, temperature, top_p, max_tokens, seed if seed is None else seed + start
-                )
-            )
+            seed = d.seed if d.seed is None else d.seed + start
+            out.extend(self._generate(chunk, d.n, d.temperature, d.top_p, d.max_tokens, seed))
         return out
 
     def _generate(

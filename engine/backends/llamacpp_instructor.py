@@ -7,10 +7,10 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Unpack
 
-from engine.backends.base import Messages
+from engine.backends.base import Messages, OneAtATime, Sampling
 from engine.errors import ModelError
 from engine.models import ModelRef
 
@@ -44,26 +44,32 @@ def load_llama(ref: ModelRef, n_ctx: int, threads: int | None) -> Any:
                     f"{ref.path} is not a GGUF model file",
                     "point models.instructor to a .gguf file",
                 )
-        from llama_cpp import Llama
-
-        try:
-            model = Llama(
-                model_path=str(ref.path),
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                # reading a prompt is one big matmul per layer, which every core speeds up even on a busy
-                # machine; only token-by-token decoding suffers from threads spinning at barriers
-                n_threads_batch=threads or max(1, min(os.cpu_count() or 1, 16)),
-                chat_format=ref.chat_format,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(
-                f"llama.cpp cannot load {ref.path}: {exc}",
-                "check that the file is a complete GGUF model",
-            ) from exc
+        # reading a prompt is one big matmul per layer, which every core speeds up even on a busy
+        # machine; only token-by-token decoding suffers from threads spinning at barriers
+        batch_threads = threads or max(1, min(os.cpu_count() or 1, 16))
+        model = open_llama(ref, n_ctx, n_threads, batch_threads)
         _MODELS[key] = model
         return model
+
+
+def open_llama(ref: ModelRef, n_ctx: int, n_threads: int, n_threads_batch: int) -> Any:
+    """A new llama.cpp model on the GGUF `ref`; a file llama.cpp cannot load is a ModelError."""
+    from llama_cpp import Llama
+
+    try:
+        return Llama(
+            model_path=str(ref.path),
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads_batch,
+            chat_format=ref.chat_format,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelError(
+            f"llama.cpp cannot load {ref.path}: {exc}",
+            "check that the file is a complete GGUF model",
+        ) from exc
 
 
 _MODEL_LOCKS: dict[int, threading.RLock] = {}
@@ -84,8 +90,11 @@ def close_all() -> None:
         _MODELS.clear()
 
 
-class LlamaCppInstructor:
-    """Chat with the GGUF's own template (or a forced chat_format); JSON-schema replies via a cached grammar."""
+class LlamaCppInstructor(OneAtATime):
+    """Chat with the GGUF's own template (or a forced chat_format); JSON-schema replies via a cached grammar.
+
+    Requests are answered one at a time: llama.cpp decodes one sequence at a time, and shared prompt
+    prefixes come from its KV cache."""
 
     name = "llamacpp"
 
@@ -110,8 +119,8 @@ class LlamaCppInstructor:
         self,
         temperature: float,
         max_tokens: int,
-        seed: int | None,
-        json_schema: dict[str, Any] | None,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "temperature": temperature,
@@ -123,56 +132,15 @@ class LlamaCppInstructor:
             kwargs["seed"] = seed & 0x7FFFFFFF
         return kwargs
 
-    def chat(
-        self,
-        messages: Messages,
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> str:
+    def chat(self, messages: Messages, **sampling: Unpack[Sampling]) -> str:
         with self._busy:
-            reply = self.llama.create_chat_completion(
-                messages=messages, **self._kwargs(temperature, max_tokens, seed, json_schema)
-            )
+            reply = self.llama.create_chat_completion(messages=messages, **self._kwargs(**sampling))
         return reply["choices"][0]["message"].get("content") or ""
 
-    def chat_many(
-        self,
-        requests: Sequence[Messages],
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> list[str]:
-        # llama.cpp decodes one sequence at a time; shared prompt prefixes come from its KV cache
-        return [
-            self.chat(
-                m,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                seed=None if seed is None else seed + i,
-                json_schema=json_schema,
-            )
-            for i, m in enumerate(requests)
-        ]
-
-    def stream(
-        self,
-        messages: Messages,
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Messages, **sampling: Unpack[Sampling]) -> Iterator[str]:
         with self._busy:
             chunks = self.llama.create_chat_completion(
-                messages=messages,
-                stream=True,
-                **self._kwargs(temperature, max_tokens, seed, json_schema),
+                messages=messages, stream=True, **self._kwargs(**sampling)
             )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")

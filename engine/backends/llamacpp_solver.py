@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
+from engine.backends.base import Decoding, DecodingArgs
 from engine.backends.hf_solver import cut_at_stop
 from engine.errors import BackendError, ModelError
 from engine.models import ModelRef
@@ -31,28 +32,13 @@ class LlamaCppSolver:
                 "The llamacpp solver cannot apply a PEFT LoRA adapter",
                 'evaluate adapters with models.solver_backend = "transformers" or "vllm"',
             )
-        from llama_cpp import Llama
-
-        from engine.backends.llamacpp_instructor import default_threads
+        from engine.backends.llamacpp_instructor import default_threads, open_llama
 
         self.name = f"llamacpp:{ref.key}"
         self.max_batch = 1  # one sequence at a time: callers commit after each prompt
         self.stop = list(stop)
         n = threads or default_threads()
-        try:
-            self.llm: Any = Llama(
-                model_path=str(ref.path),
-                n_ctx=n_ctx,
-                n_threads=n,
-                n_threads_batch=n,
-                chat_format=ref.chat_format,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelError(
-                f"llama.cpp cannot load {ref.path}: {exc}",
-                "check that the file is a complete GGUF model",
-            ) from exc
+        self.llm: Any = open_llama(ref, n_ctx, n, n)
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         raise BackendError(
@@ -60,29 +46,19 @@ class LlamaCppSolver:
             'set models.prompt_format = "plain", or use the transformers backend for chat',
         )
 
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 512,
-        seed: int | None = None,
-    ) -> list[list[str]]:
-        if n < 1:
-            raise ValueError("n must be at least 1")
+    def generate(self, prompts: Sequence[str], **decoding: Unpack[DecodingArgs]) -> list[list[str]]:
+        d = Decoding(**decoding)
         out: list[list[str]] = []
         for p_idx, prompt in enumerate(prompts):
             texts = []
-            for i in range(n):
+            for i in range(d.n):
                 reply = self.llm.create_completion(
                     prompt,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    top_p=top_p,
+                    max_tokens=d.max_tokens,
+                    temperature=d.temperature,
+                    top_p=d.top_p,
                     stop=self.stop or None,
-                    seed=None if seed is None else seed + p_idx * n + i,
+                    seed=None if d.seed is None else d.seed + p_idx * d.n + i,
                 )
                 texts.append(cut_at_stop(str(reply["choices"][0]["text"]), self.stop, prompt))
             out.append(texts)

@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Unpack
 
-from engine.backends.base import Messages
+from engine.backends.base import Messages, OneAtATime, Sampling
 from engine.errors import BackendError
 
 RETRIES = 3
 """Bounded: a failing server is reported after this many tries, never retried forever."""
 
 
-class OpenAIInstructor:
+class OpenAIInstructor(OneAtATime):
+    """Requests go one at a time (the server may batch concurrent clients; a stage is one client)."""
+
     name = "openai"
 
     def __init__(
@@ -52,8 +54,8 @@ class OpenAIInstructor:
         messages: Messages,
         temperature: float,
         max_tokens: int,
-        seed: int | None,
-        json_schema: dict[str, Any] | None,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
@@ -101,53 +103,17 @@ class OpenAIInstructor:
         assert last is not None
         raise self._unreachable(last)
 
-    def chat(
-        self,
-        messages: Messages,
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> str:
-        data = self._post(self._body(messages, temperature, max_tokens, seed, json_schema))
+    def chat(self, messages: Messages, **sampling: Unpack[Sampling]) -> str:
+        data = self._post(self._body(messages, **sampling))
         try:
             return data["choices"][0]["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError):
             return ""  # a malformed reply is an unparseable item, counted by the stage
 
-    def chat_many(
-        self,
-        requests: Sequence[Messages],
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> list[str]:
-        return [
-            self.chat(
-                m,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                seed=None if seed is None else seed + i,
-                json_schema=json_schema,
-            )
-            for i, m in enumerate(requests)
-        ]
-
-    def stream(
-        self,
-        messages: Messages,
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Messages, **sampling: Unpack[Sampling]) -> Iterator[str]:
         import httpx
 
-        body = {**self._body(messages, temperature, max_tokens, seed, json_schema), "stream": True}
+        body = {**self._body(messages, **sampling), "stream": True}
         last: Exception | None = None
         for attempt in range(self.retries):
             started = False

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from engine.backends.base import Messages
+from engine.backends.base import Messages, Sampling, nth_request
 from engine.errors import BackendError
 from engine.models import ModelRef, hf_folder
 
@@ -46,8 +46,8 @@ class VllmInstructor:
         self,
         temperature: float,
         max_tokens: int,
-        seed: int | None,
-        json_schema: dict[str, Any] | None,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> Any:
         from vllm import SamplingParams
 
@@ -63,59 +63,20 @@ class VllmInstructor:
                 extra["guided_decoding"] = GuidedDecodingParams(json=json_schema)
         return SamplingParams(**sampling_options(temperature, max_tokens, seed), **extra)
 
-    def chat_many(
-        self,
-        requests: Sequence[Messages],
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> list[str]:
+    def chat_many(self, requests: Sequence[Messages], **sampling: Unpack[Sampling]) -> list[str]:
         if not requests:
             return []
         # one SamplingParams per request: identical prompts (votes) need different seeds to differ
-        params = [
-            self._params(temperature, max_tokens, None if seed is None else seed + i, json_schema)
-            for i in range(len(requests))
-        ]
+        params = [self._params(**nth_request(sampling, i)) for i in range(len(requests))]
         outputs = self.llm.chat(list(requests), params, use_tqdm=False)
         return [o.outputs[0].text if o.outputs else "" for o in outputs]
 
-    def chat(
-        self,
-        messages: Messages,
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> str:
-        return self.chat_many(
-            [messages],
-            temperature=temperature,
-            max_tokens=max_tokens,
-            seed=seed,
-            json_schema=json_schema,
-        )[0]
+    def chat(self, messages: Messages, **sampling: Unpack[Sampling]) -> str:
+        return self.chat_many([messages], **sampling)[0]
 
-    def stream(
-        self,
-        messages: Messages,
-        *,
-        temperature: float,
-        max_tokens: int,
-        seed: int | None = None,
-        json_schema: dict[str, Any] | None = None,
-    ) -> Iterator[str]:
+    def stream(self, messages: Messages, **sampling: Unpack[Sampling]) -> Iterator[str]:
         # the offline engine has no token stream; the whole reply arrives as one piece
-        yield self.chat(
-            messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            seed=seed,
-            json_schema=json_schema,
-        )
+        yield self.chat(messages, **sampling)
 
     def close(self) -> None:
         del self.llm

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
+from engine.backends.base import Decoding, DecodingArgs
 from engine.errors import BackendError
 from engine.models import ModelRef, hf_folder
 
@@ -120,22 +121,12 @@ class VllmSolver:
             tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         )
 
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        n: int = 1,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 512,
-        seed: int | None = None,
-    ) -> list[list[str]]:
+    def generate(self, prompts: Sequence[str], **decoding: Unpack[DecodingArgs]) -> list[list[str]]:
         from vllm import SamplingParams
 
-        if n < 1:
-            raise ValueError("n must be at least 1")
+        d = Decoding(**decoding)
         params = SamplingParams(
-            **sampling_options(n, temperature, top_p, max_tokens, seed, self.stop)
+            **sampling_options(d.n, d.temperature, d.top_p, d.max_tokens, d.seed, self.stop)
         )
         lora = None
         if self.adapter is not None:

@@ -23,6 +23,15 @@ def _quiet_option(f: Any) -> Any:
     return click.option("-q", "--quiet", is_flag=True, help="No progress bars or summaries.")(f)
 
 
+_rounds_option = click.option(
+    "--rounds",
+    "-r",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Adaptation rounds (default: difficulty.rounds).",
+)
+
+
 @click.command("probe")
 @_quiet_option
 @click.pass_context
@@ -34,13 +43,7 @@ def probe_cmd(ctx: click.Context, quiet: bool) -> None:
 
 
 @click.command("adapt")
-@click.option(
-    "--rounds",
-    "-r",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Adaptation rounds (default: difficulty.rounds).",
-)
+@_rounds_option
 @_quiet_option
 @click.pass_context
 def adapt_cmd(ctx: click.Context, rounds: int | None, quiet: bool) -> None:
@@ -157,13 +160,7 @@ def _print_stats(stats: dict[str, Any]) -> None:
     default=None,
     help="Instructor votes per label (default: generation.votes).",
 )
-@click.option(
-    "--rounds",
-    "-r",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Adaptation rounds (default: difficulty.rounds).",
-)
+@_rounds_option
 @click.option(
     "-k", type=int, default=None, help="Answers per sample when scoring (default: scoring.k)."
 )
