@@ -118,3 +118,14 @@ def section_descriptions() -> dict[str, str]:
         for name, field in TaskDefinition.model_fields.items()
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
     }
+
+
+def setting_description(path: str) -> str:
+    """The docstring of the setting at dotted `path` (`training.max_steps`), as one line."""
+    model: type[BaseModel] = TaskDefinition
+    *sections, name = path.split(".")
+    for section in sections:
+        annotation = model.model_fields[section].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, BaseModel), path
+        model = annotation
+    return one_paragraph(model.model_fields[name].description)

@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from engine.config import TaskDefinition, validate_task
 from engine.errors import ConfigError
+from engine.settings_help import setting_description
 from studio.text import shown
 
 STAGE_SETTINGS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -84,7 +85,7 @@ class StageSettingsModal(ModalScreen[tuple[str, dict[str, Any], dict[str, dict[s
                     yield Input(
                         str(current_value(self.definition, path)),
                         id=f"stage-{path.replace('.', '-')}",
-                        tooltip=f"{path} in task.toml",
+                        tooltip=f"{path} in task.toml: {setting_description(path)}",
                         compact=True,
                     )
             yield Static(id="stage-errors")

@@ -16,6 +16,7 @@ from engine.config import TrainingSettings
 from engine.errors import ConfigError, RunError
 from engine.events import EventLog, ItemDone, StageFinished, StageWarning
 from engine.runs import training_settings
+from engine.settings_help import setting_description
 from engine.workspace import Workspace
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
@@ -98,7 +99,7 @@ class TrainScreen(StudioScreen):
                             yield Input(
                                 id=f"set-{name}",
                                 compact=True,
-                                tooltip=TrainingSettings.model_fields[name].description,
+                                tooltip=setting_description(f"training.{name}"),
                             )
                     yield Static(id="preflight")
                 yield DataTable(id="runs", cursor_type="row")

@@ -58,6 +58,7 @@ async def test_enter_opens_the_form_prefilled_and_runs_once(workspace, make_app,
         form = await open_form(app, pilot, "score")
         field = form.query_one("#stage-scoring-k")
         assert field.value == "8"  # the demo task.toml's scoring.k
+        assert "Answers the base model samples per question" in str(field.tooltip)  # config.py
         field.value = "4"
         await pilot.press("enter")  # this run only
         await wait_for(pilot, lambda: seen)
