@@ -28,8 +28,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.learning_sets import exact_test_set, overlap, true_answer  # noqa: E402
+from bench.learning_sets import exact_test_set, overlap, true_answer, worded_label_set  # noqa: E402
 from bench.report import Result, save_rows  # noqa: E402
+from engine.errors import SdrlError  # noqa: E402
 
 T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 """Student-t 97.5% quantiles by degrees of freedom (a 95% interval over a few seeds)."""
@@ -163,6 +164,46 @@ def evaluate(
     return int(done.counts["correct"]), int(done.counts["n"])
 
 
+def label_check(ctx: Any, n: int) -> dict[str, Any] | None:
+    """The instructor labels `n` computed one-step word problems by the label stage's vote: label accuracy vs truth."""
+    from engine.instructor_check import iter_instructor_check
+    from engine.stages import run_blocking
+
+    if n <= 0:
+        return None
+    done = run_blocking(iter_instructor_check(ctx, "worded", worded_label_set(n)))
+    assert done is not None
+    report = dict(done.counts)
+    table = ", ".join(
+        f">={row['level']:.2f}: {row['correct']}/{row['labels']}" for row in report["table"]
+    )
+    log(
+        f"  instructor label accuracy vs truth on {n} computed one-step word problems: "
+        f"{report['accuracy']:.0%} (right/labels by agreement {table})"
+    )
+    return report
+
+
+def train_and_report(ws: Any, out: dict[str, Any]) -> Path | None:
+    """Train on the selection; the adapter when training finished (else the limit goes into `out`)."""
+    t0 = time.time()
+    info, metrics = train(ws)
+    out["train_s"] = time.time() - t0
+    rewards = [v for _, v in metrics.get("reward_mean", [])]
+    zero = [v for _, v in metrics.get("zero_std_share", [])]
+    out["rewards"], out["zero_std"] = rewards, zero
+    log(f"  training {info.status} in {out['train_s']:.0f} s: {len(rewards)} steps")
+    log(f"    reward per step: {' '.join(f'{r:.2f}' for r in rewards)}")
+    if zero:
+        log(
+            f"    zero-variance group share per step: {' '.join(f'{z:.2f}' for z in zero)} (mean {statistics.mean(zero):.2f})"
+        )
+    if info.status != "finished":
+        out["limit"] = f"training {info.status}: {info.message}"
+        return None
+    return Path(info.adapter)
+
+
 def study_seed(
     opts: argparse.Namespace,
     seed: int,
@@ -183,8 +224,14 @@ def study_seed(
         log(
             f"\n=== seed {seed}: template {opts.template!r}, task {task.name!r}, base {task.models.base}, instructor {task.models.instructor}"
         )
+        if seed == opts.seeds[0]:  # the instructor's accuracy hardly depends on the seed
+            out["label_check"] = label_check(ctx, opts.label_check)
         t0 = time.time()
-        out["stages"] = run_stages(ctx)
+        try:
+            out["stages"] = run_stages(ctx)
+        except SdrlError as exc:  # e.g. nothing labelled: a finding of the study, not a crash
+            out["limit"] = f"pipeline stopped: {exc.title}"
+            log(f"  {out['limit']}")
         out["pipeline_s"] = time.time() - t0
         pool = pool_report(ctx.store, ctx.revision.id)
         log("  samples by origin and status: " + str(pool["by_origin_status"]))
@@ -192,7 +239,7 @@ def study_seed(
         checked, right = pool["label_truth_checked"], pool["label_truth_right"]
         out["label_accuracy"] = right / checked if checked else None
         log(
-            f"  label accuracy vs truth: {right}/{checked} plain-arithmetic labels right"
+            f"  label accuracy vs truth on generated questions: {right}/{checked} plain-arithmetic labels right"
             + ("" if checked else " (no generated question is plain arithmetic: not computable)")
         )
         stats = compute_stats(ctx.store, ctx.revision.id)
@@ -211,27 +258,12 @@ def study_seed(
                 + (f" (left out: {clash[:5]})" if clash else "")
             )
             tests[name] = [it for it in items if it.question not in set(clash)]
-        if not selection["train"]:
+        adapter = None
+        if "limit" not in out and not selection["train"]:
             out["limit"] = "pass rates: the paper rule selected nothing (no sample with 0 < p < 1)"
             log(f"  no training: {out['limit']}")
-            ws.close()
-            return out
-        t0 = time.time()
-        info, metrics = train(ws)
-        out["train_s"] = time.time() - t0
-        rewards = [v for _, v in metrics.get("reward_mean", [])]
-        zero = [v for _, v in metrics.get("zero_std_share", [])]
-        out["rewards"], out["zero_std"] = rewards, zero
-        log(f"  training {info.status} in {out['train_s']:.0f} s: {len(rewards)} steps")
-        log(f"    reward per step: {' '.join(f'{r:.2f}' for r in rewards)}")
-        if zero:
-            log(
-                f"    zero-variance group share per step: {' '.join(f'{z:.2f}' for z in zero)} (mean {statistics.mean(zero):.2f})"
-            )
-        if info.status != "finished":
-            out["limit"] = f"training {info.status}: {info.message}"
-            ws.close()
-            return out
+        if "limit" not in out:
+            adapter = train_and_report(ws, out)
         out["eval"] = {}
         for name, items in tests.items():
             tokens = opts.gsm8k_tokens if name == "gsm8k" else opts.exact_tokens
@@ -239,9 +271,13 @@ def study_seed(
             if key not in base_cache:  # greedy base answers do not depend on the seed
                 base_cache[key] = evaluate(ws, task, name, items, None, tokens)
             before = base_cache[key]
-            after = evaluate(ws, task, name, items, info.adapter, tokens)
+            after = evaluate(ws, task, name, items, adapter, tokens) if adapter else None
             out["eval"][name] = (before, after)
-            log(f"  {name}: before {wilson(*before)}  after {wilson(*after)}  ({before[1]} items)")
+            log(
+                f"  {name}: before {wilson(*before)}  after "
+                + (wilson(*after) if after else "- (nothing trained)")
+                + f"  ({before[1]} items)"
+            )
         ws.close()
     return out
 
@@ -249,10 +285,13 @@ def study_seed(
 def verdict(results: list[dict[str, Any]]) -> str:
     """Which limit held the bundled models back, from the measured figures."""
     labels = [r["label_accuracy"] for r in results if r.get("label_accuracy") is not None]
-    if any("limit" in r for r in results):
-        return "; ".join(sorted({r["limit"] for r in results if "limit" in r}))
+    checks = [r["label_check"]["accuracy"] for r in results if r.get("label_check")]
     zero = [statistics.mean(r["zero_std"]) for r in results if r.get("zero_std")]
-    parts = []
+    parts = sorted({r["limit"] for r in results if "limit" in r})
+    if checks and checks[0] is not None and checks[0] < 0.6:
+        parts.append(
+            f"label accuracy (the instructor's vote is right on {checks[0]:.0%} of computed one-step word problems)"
+        )
     if labels and statistics.mean(labels) < 0.6:
         parts.append(
             f"label accuracy (mean {statistics.mean(labels):.0%} of plain-arithmetic labels right)"
@@ -280,6 +319,12 @@ def main() -> None:
         "--exact", type=int, default=200, help="exact-answer test items (>= 200 for the study)"
     )
     parser.add_argument("--gsm8k", type=int, default=None, help="GSM8K test items")
+    parser.add_argument(
+        "--label-check",
+        type=int,
+        default=12,
+        help="computed word problems the instructor labels (0: skip)",
+    )
     parser.add_argument("--exact-tokens", type=int, default=24)
     parser.add_argument("--gsm8k-tokens", type=int, default=256)
     opts = parser.parse_args()
@@ -308,16 +353,17 @@ def main() -> None:
     log("\n=== summary")
     rows = []
     for name in tests:
-        deltas = [
-            r["eval"][name][1][0] / r["eval"][name][1][1]
-            - r["eval"][name][0][0] / r["eval"][name][0][1]
-            for r in results
-            if "eval" in r
-        ]
-        if not deltas:
-            log(f"  {name}: not evaluated (no seed trained)")
+        pairs = [r["eval"][name] for r in results if name in r.get("eval", {})]
+        deltas = [after[0] / after[1] - before[0] / before[1] for before, after in pairs if after]
+        if not pairs:
             continue
-        before = next(r["eval"][name][0] for r in results if "eval" in r)
+        before = pairs[0][0]
+        if not deltas:
+            log(f"  {name}: before {wilson(*before)}; no seed trained, so no change to measure")
+            rows.append(
+                Result("learning", f"{name} accuracy (base; nothing trained)", wilson(*before))
+            )
+            continue
         log(f"  {name}: before {wilson(*before)}; change after training {interval(deltas)}")
         rows.append(
             Result(

@@ -43,3 +43,30 @@ def overlap(test: Sequence[Item], generated: Iterable[str]) -> list[str]:
     """Test questions that also occur (normalised: case and spacing) among the generated questions."""
     seen = {normalize_question(q) for q in generated}
     return [it.question for it in test if normalize_question(it.question) in seen]
+
+
+_WORDED = (
+    (
+        "A shop sells {a} apples in the morning and {b} in the afternoon. How many apples does it sell?",
+        "+",
+    ),
+    ("A class has {a} pupils and {b} more join. How many pupils are there now?", "+"),
+    (
+        "Tom has {a} stickers and gives {b} of them to his sister. How many stickers does Tom have left?",
+        "-",
+    ),
+    ("A bus carries {a} people and {b} get off. How many people are still on the bus?", "-"),
+)
+
+
+def worded_label_set(n: int = 12, high: int = 20, seed: int = TEST_SEED + 1) -> list[Item]:
+    """One-step word problems with computed answers, to measure how often the instructor's vote labels them right."""
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        template, op = _WORDED[i % len(_WORDED)]
+        a, b = rng.randint(2, high), rng.randint(1, high)
+        if op == "-":
+            a, b = max(a, b), min(a, b)
+        items.append(Item(template.format(a=a, b=b), str(a + b if op == "+" else a - b)))
+    return items
