@@ -22,9 +22,9 @@ async def test_moving_the_band_changes_the_selected_count(populated, make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: screen.loaded)  # the pool is read in a thread
-        assert (
-            screen.rule == "paper" and screen.selected_count == 18
-        )  # demo task: M = 16 train + 2 validation
+        selection = populated.task().selection
+        assert screen.rule == selection.rule == "paper" and screen.m == selection.m
+        assert screen.selected_count > selection.m  # M train samples and a validation share
         await pilot.press(*["minus"] * 20)  # upper edge down to 0.0
         assert screen.rule == "band" and screen.band == (0.0, 0.0)
         assert screen.selected_count == 7  # the samples with pass rate exactly 0

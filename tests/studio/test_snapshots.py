@@ -32,5 +32,9 @@ def test_screen_snapshot(snap_compare, populated, screen, size, monkeypatch):
         await pilot.pause(
             0.3
         )  # let debounced panes (the sample detail) show before the picture is taken
+        await (
+            pilot.app.workers.wait_for_complete()
+        )  # the sample pane mounts its rollouts in a worker
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=settle)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from engine.config import load_task
 from studio.modals import ConfirmModal, DiffModal, ErrorModal
 
@@ -95,7 +97,7 @@ async def test_broken_file_opens_on_task_with_errors_and_can_be_fixed_in_the_app
     from studio.app import opening_screen
 
     good = workspace.task_file.read_text()
-    workspace.task_file.write_text(good.replace("group_size = 4", "group_size = 1"))
+    workspace.task_file.write_text(re.sub(r"group_size = \d+", "group_size = 1", good))
     assert opening_screen(workspace) == "task"
     app = make_app(workspace, "task")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -106,7 +108,7 @@ async def test_broken_file_opens_on_task_with_errors_and_can_be_fixed_in_the_app
         assert "group_size" in str(screen.query_one("#task-problems").render())
         assert screen.query_one("#task-tabs").active == "tab-file"
         raw = screen.query_one("#raw")
-        raw.load_text(raw.text.replace("group_size = 1", "group_size = 2"))
+        raw.load_text(raw.text.replace("group_size = 1", "group_size = 2"))  # fixed in the app
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, ErrorModal)
