@@ -69,6 +69,13 @@ class StageWarning(Event):
 
 
 @dataclass(frozen=True)
+class ModelLoading(Event):
+    """The stage is loading `model` (slow the first time); shown as "loading MODEL…" until progress arrives."""
+
+    model: str = ""
+
+
+@dataclass(frozen=True)
 class StageFinished(Event):
     counts: dict[str, Any] = field(default_factory=dict)
     stopped: bool = False
@@ -84,6 +91,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Metric,
         Token,
         StageWarning,
+        ModelLoading,
         StageFinished,
     )
 }

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -191,7 +190,10 @@ def start_run(
 
     if num_processes and num_processes > 1 and accelerate_config is None:
         accelerate_config = default_accelerate_config()
+    from engine.jobs import ensure_idle
     from engine.training.data import write_rows
+
+    ensure_idle(workspace.store, "train")
 
     prepared = prepare(workspace, overrides, model)
     prepared.preflight.raise_if_failed(force=force)
@@ -258,28 +260,11 @@ def worker_command(
     return command + [WORKER_MODULE, str(workspace.root), run_id]
 
 
-def _spawn(workspace: Workspace, run_id: str, run_dir: Path) -> int:
-    repo = str(Path(__file__).resolve().parent.parent)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH", "")) if p),
-    }
-    launch = json.loads((run_dir / "config.json").read_text(encoding="utf-8")).get("launch")
-    with open(run_dir / "train.log", "ab") as log:
-        proc = subprocess.Popen(
-            worker_command(workspace, run_id, launch),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # own session: closing the terminal or SSH does not reach it
-            cwd=workspace.root,
-            env=env,
-        )
-    with workspace.store.transaction() as conn:
-        conn.execute(
-            "UPDATE runs SET pid=?, updated_at=? WHERE id=?", (proc.pid, time.time(), run_id)
-        )
-    return proc.pid
+def _spawn(workspace: Workspace, run_id: str, run_dir: Path) -> None:
+    """Launch the run as a `train` job: a supervisor starts the worker and records how it ended."""
+    from engine.jobs import start_job
+
+    start_job(workspace, "train", run_id=run_id, folder=run_dir)
 
 
 def stop_run(workspace: Workspace, run_id: str, *, wait: float = 0.0) -> RunInfo:

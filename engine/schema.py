@@ -191,6 +191,32 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY(eval_id, idx)
     );
     """,
+    # 2: jobs -- every long stage runs as a detached, supervised process (engine/jobs)
+    """
+    CREATE TABLE jobs(
+        id TEXT PRIMARY KEY,
+        stage TEXT NOT NULL,
+        state TEXT NOT NULL CHECK(state IN ('queued', 'running', 'finished', 'stopped', 'failed')),
+        options TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        run_id TEXT,
+        pid INTEGER,
+        supervisor_pid INTEGER,
+        returncode INTEGER,
+        cause TEXT NOT NULL DEFAULT '',
+        hint TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX jobs_stage ON jobs(stage, state);
+    CREATE TABLE job_events(
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY(job_id, seq)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from engine.errors import Interrupted
-from engine.events import Event, ItemFailed, Progress, StageFinished, StageStarted, StageWarning
+from engine.events import (
+    Event,
+    ItemFailed,
+    ModelLoading,
+    Progress,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+)
 from engine.text import visible
 from engine.workspace import Workspace, open_workspace
 
@@ -72,9 +80,10 @@ def render_events(
         MofNCompleteColumn,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
     from rich.progress import Progress as Bar
+
+    from engine.progress import RateMeter, eta_text
 
     console = Console(stderr=True)
 
@@ -89,23 +98,31 @@ def render_events(
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
-        TextColumn("eta"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[eta]}"),
         console=console,
         disable=quiet or not console.is_terminal,
         transient=False,
     ) as bar:
-        started: dict[str, float] = {}
+        meter = RateMeter()
         for event in events:
             if on_event is not None:
                 on_event(event)
-            if isinstance(event, StageStarted):
-                started[event.stage] = event.ts
-                tasks[event.stage] = bar.add_task(event.stage, total=event.total, rate="")
+            meter.add(event)
+            if isinstance(event, ModelLoading):
+                if not quiet:
+                    console.print(f"[dim]{event.stage}: loading {event.model}…[/]")
+            elif isinstance(event, StageStarted):
+                tasks[event.stage] = bar.add_task(event.stage, total=event.total, rate="", eta="")
             elif isinstance(event, Progress) and event.stage in tasks:
-                elapsed = max(event.ts - started.get(event.stage, event.ts), 1e-9)
-                rate = f"{event.done / elapsed:.2f} {event.unit}/s" if event.done else ""
-                bar.update(tasks[event.stage], completed=event.done, total=event.total, rate=rate)
+                per_s = meter.rate(event.stage)
+                rate = f"{per_s:.2f} {event.unit}/s" if per_s > 0 else ""
+                bar.update(
+                    tasks[event.stage],
+                    completed=event.done,
+                    total=event.total,
+                    rate=rate,
+                    eta=eta_text(meter.eta_seconds(event.stage)),
+                )
             elif isinstance(event, StageWarning):
                 console.print(
                     f"[yellow]warning:[/] {shown(event.message)}"

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
+from engine.cli.common import echo_json, workspace_from
+from engine.cli.jobs import detach_option, run_stage
+from engine.events import Event, StageFinished
 from engine.text import visible_line
 
 if TYPE_CHECKING:
@@ -110,6 +112,7 @@ def compare_cmd(ctx: click.Context, ids: tuple[int, int] | None, as_json: bool) 
 )
 @click.option("--no-base", is_flag=True, help="With --run, skip the base-model evaluation.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@detach_option
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -122,6 +125,7 @@ def run_cmd(
     max_tokens: int | None,
     no_base: bool,
     as_json: bool,
+    detach: bool,
 ) -> None:
     """Greedy accuracy with the task's answer checker. Checkpoints are never chosen on the benchmark: a run's final adapter is used.
 
@@ -130,13 +134,8 @@ def run_cmd(
     from engine.answers import task_checker
     from engine.benchmarks import resolve_benchmark
     from engine.errors import RunError
-    from engine.evaluate import (
-        compare,
-        iter_eval,
-        load_benchmark,
-        parse_mapping,
-        val_items,
-    )
+    from engine.evaluate import compare, load_benchmark, parse_mapping, val_items
+    from engine.jobs.eval_stage import eval_passes
     from engine.runs import get_run
 
     ws = workspace_from(ctx)
@@ -145,8 +144,6 @@ def run_cmd(
             "Give exactly one of --benchmark FILE or --split val",
             "e.g. sdrl eval run --benchmark gsm8k --limit 100",
         )
-    revision, task = ws.current_revision()
-    adapter = None
     if run_id:
         info = get_run(ws.store, run_id)
         if not (info.adapter / "adapter_config.json").is_file():
@@ -154,44 +151,42 @@ def run_cmd(
                 f"Run {info.id} has no final adapter (status {info.status})",
                 f"let it finish, or `sdrl runs resume {info.id}`",
             )
-        adapter, run_id = info.adapter, info.id
-        model = model or info.base_model
-    model = model or task.models.base
+        run_id = info.id
+    revision, task = ws.current_revision()
     if benchmark:
-        name, path = resolve_benchmark(benchmark)
+        _, path = resolve_benchmark(benchmark)
         items = load_benchmark(path, task_checker(task), parse_mapping(mapping), limit)
     else:
-        name, items = val_items(ws, task, revision.id, run_id)
+        _, items = val_items(ws, task, revision.id, run_id)
         items = items[:limit] if limit else items
     overlap = _report_overlap(ws, task, revision.id, run_id, items, as_json)
-    tokens = max_tokens or task.difficulty.probe_max_tokens
-    stop = StopFlag().install()
+    options = {
+        # a file is named absolutely (the job runs in the workspace); a built-in by its name
+        "benchmark": str(benchmark.resolve() if benchmark.exists() else benchmark)
+        if benchmark
+        else None,
+        "split": split,
+        "mapping": mapping,
+        "run_id": run_id,
+        "model": model,
+        "limit": limit,
+        "max_tokens": max_tokens,
+        "no_base": no_base,
+    }
+    finished: list[StageFinished] = []
+
+    def collect(event: Event) -> None:
+        if isinstance(event, StageFinished) and event.stage == "eval":
+            finished.append(event)
+
+    if not run_stage(ctx, "eval", options, detach=detach, quiet=as_json, on_event=collect):
+        return
     ids_done: dict[str, int] = {}
-    for label, this_adapter in (("base", None), ("adapter", adapter)):
-        if (label == "base" and adapter is not None and no_base) or (
-            label == "adapter" and adapter is None
-        ):
-            continue
-        finished = render_events(
-            iter_eval(
-                ws,
-                task,
-                name,
-                items,
-                model_spec=model,
-                adapter=this_adapter,
-                run_id=run_id,
-                max_tokens=tokens,
-                should_stop=stop,
-            ),
-            quiet=as_json,
-        )
-        if finished is None or finished.stopped:
-            raise RunError("Evaluation stopped before the end; nothing was stored", "run it again")
-        ids_done[label] = finished.counts["eval_id"]
+    for label, done in zip(eval_passes(run_id, no_base), finished, strict=False):
+        ids_done[label] = done.counts["eval_id"]
         if not as_json:
             click.echo(
-                f"{label}: {finished.counts['accuracy']:.1%} ({finished.counts['correct']}/{finished.counts['n']})  eval #{finished.counts['eval_id']}"
+                f"{label}: {done.counts['accuracy']:.1%} ({done.counts['correct']}/{done.counts['n']})  eval #{done.counts['eval_id']}"
             )
     if "base" in ids_done and "adapter" in ids_done:
         _output(compare(ws, ids_done["base"], ids_done["adapter"]), as_json, overlap)

@@ -55,7 +55,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": ("engine.cli.train:train_cmd", "Train a LoRA adapter with GRPO on the selection."),
     "runs": ("engine.cli.train:runs_group", "List, show, stop and resume training runs."),
-    "attach": ("engine.cli.train:attach_cmd", "Follow a run live from any terminal."),
+    "jobs": (
+        "engine.cli.jobs:jobs_group",
+        "List, show, stop, resume jobs (stages running on their own) and read their logs.",
+    ),
+    "attach": (
+        "engine.cli.jobs:attach_cmd",
+        "Follow a job or training run live from any terminal.",
+    ),
     "eval": (
         "engine.cli.evaluate:eval_group",
         "Evaluate base and adapter on a benchmark (run), list, compare.",

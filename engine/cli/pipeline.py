@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import click
 
-from engine.cli.common import StopFlag, echo_json, render_events, workspace_from
-from engine.events import Event
+from engine.cli.common import echo_json, workspace_from
+from engine.cli.jobs import detach_option, run_stage
 from engine.selection import RULES
 from engine.text import visible_line
 
 
-def _context(ctx: click.Context) -> Any:
-    from engine.stages import StageContext
-
-    return StageContext.open(workspace_from(ctx), should_stop=StopFlag().install())
-
-
 def _quiet_option(f: Any) -> Any:
-    return click.option("-q", "--quiet", is_flag=True, help="No progress bars or summaries.")(f)
+    return detach_option(
+        click.option("-q", "--quiet", is_flag=True, help="No progress bars or summaries.")(f)
+    )
 
 
 _rounds_option = click.option(
@@ -35,33 +30,27 @@ _rounds_option = click.option(
 @click.command("probe")
 @_quiet_option
 @click.pass_context
-def probe_cmd(ctx: click.Context, quiet: bool) -> None:
+def probe_cmd(ctx: click.Context, quiet: bool, detach: bool) -> None:
     """Answer each labelled sample once, greedily, with the base model (solved or unsolved)."""
-    from engine.stages.probe import iter_probe
-
-    render_events(iter_probe(_context(ctx)), quiet=quiet)
+    run_stage(ctx, "probe", {}, detach=detach, quiet=quiet)
 
 
 @click.command("adapt")
 @_rounds_option
 @_quiet_option
 @click.pass_context
-def adapt_cmd(ctx: click.Context, rounds: int | None, quiet: bool) -> None:
+def adapt_cmd(ctx: click.Context, rounds: int | None, quiet: bool, detach: bool) -> None:
     """Rewrite solved samples harder and unsolved ones easier, then label the rewrites by vote."""
-    from engine.stages.adapt import iter_adapt
-
-    render_events(iter_adapt(_context(ctx), rounds), quiet=quiet)
+    run_stage(ctx, "adapt", {"rounds": rounds}, detach=detach, quiet=quiet)
 
 
 @click.command("score")
 @click.option("-k", type=int, default=None, help="Answers per sample (default: scoring.k).")
 @_quiet_option
 @click.pass_context
-def score_cmd(ctx: click.Context, k: int | None, quiet: bool) -> None:
+def score_cmd(ctx: click.Context, k: int | None, quiet: bool, detach: bool) -> None:
     """Sample k answers per sample with the base model and store pass rates (resumes per sample)."""
-    from engine.stages.score import iter_score
-
-    render_events(iter_score(_context(ctx), k), quiet=quiet)
+    run_stage(ctx, "score", {"k": k}, detach=detach, quiet=quiet)
 
 
 _RULE = click.Choice(RULES)
@@ -93,13 +82,13 @@ def select_cmd(
     m: int | None,
     band: tuple[float, float] | None,
     quiet: bool,
+    detach: bool,
 ) -> None:
     """Select the training samples by pass rate; accepted/pinned samples always, rejected never."""
-    from engine.stages.select import iter_select
-
     if band is not None and rule is None:
         rule = "band"
-    render_events(iter_select(_context(ctx), rule, m, band), quiet=quiet)
+    options = {"rule": rule, "m": m, "band": list(band) if band else None}
+    run_stage(ctx, "select", options, detach=detach, quiet=quiet)
 
 
 @click.command("stats")
@@ -175,28 +164,8 @@ def run_cmd(
     k: int | None,
     m: int | None,
     quiet: bool,
+    detach: bool,
 ) -> None:
     """The whole pipeline: generate, label, probe, adapt, score and select. Run it again to resume."""
-    stage_ctx = _context(ctx)
-    render_events(_pipeline(stage_ctx, n, votes, rounds, k, m), quiet=quiet)
-
-
-def _pipeline(
-    ctx: Any, n: int | None, votes: int | None, rounds: int | None, k: int | None, m: int | None
-) -> Iterator[Event]:
-    from engine.stages.adapt import iter_adapt
-    from engine.stages.generate import iter_generate
-    from engine.stages.score import iter_score
-    from engine.stages.select import iter_select
-
-    yield from iter_generate(ctx, n=n, votes=votes)
-    if ctx.should_stop():
-        return
-    # probe and score share one loaded base model (engine.backends.solver.shared_solver), loaded only if needed
-    yield from iter_adapt(ctx, rounds, votes=votes)
-    if ctx.should_stop():
-        return
-    yield from iter_score(ctx, k)
-    if ctx.should_stop():
-        return
-    yield from iter_select(ctx, None, m)
+    options = {"n": n, "votes": votes, "rounds": rounds, "k": k, "m": m}
+    run_stage(ctx, "run", options, detach=detach, quiet=quiet)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import StopFlag, render_events, workspace_from
+from engine.cli.common import StopFlag, workspace_from
+from engine.cli.jobs import detach_option, run_stage
 from engine.events import ItemDone, ItemFailed, StageStarted, StageWarning, Token
 from engine.text import visible, visible_line
 
@@ -30,15 +31,14 @@ def _context(ctx: click.Context, stop: StopFlag):  # type: ignore[no-untyped-def
     help="Votes per sample (default: generation.votes).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress output.")
+@detach_option
 @click.pass_context
-def generate_cmd(ctx: click.Context, n: int | None, votes: int | None, quiet: bool) -> None:
-    """Generate and label samples (stages 1-5); run it again to resume."""
-    from engine.stages.generate import iter_generate
-
-    stop = StopFlag().install()
-    stage_ctx = _context(ctx, stop)
-    render_events(iter_generate(stage_ctx, n=n, votes=votes), quiet=quiet)
-    _summary(stage_ctx)
+def generate_cmd(
+    ctx: click.Context, n: int | None, votes: int | None, quiet: bool, detach: bool
+) -> None:
+    """Generate and label samples (stages 1-5) as a job; run it again to resume."""
+    if run_stage(ctx, "generate", {"n": n, "votes": votes}, detach=detach, quiet=quiet):
+        _summary(ctx)
 
 
 @click.command("label")
@@ -49,21 +49,20 @@ def generate_cmd(ctx: click.Context, n: int | None, votes: int | None, quiet: bo
     help="Votes per sample (default: generation.votes).",
 )
 @click.option("-q", "--quiet", is_flag=True)
+@detach_option
 @click.pass_context
-def label_cmd(ctx: click.Context, votes: int | None, quiet: bool) -> None:
-    """Label every pending sample of the current revision by majority vote."""
-    from engine.stages.label import iter_label
-
-    stop = StopFlag().install()
-    stage_ctx = _context(ctx, stop)
-    render_events(iter_label(stage_ctx, votes=votes), quiet=quiet)
-    _summary(stage_ctx)
+def label_cmd(ctx: click.Context, votes: int | None, quiet: bool, detach: bool) -> None:
+    """Label every pending sample of the current revision by majority vote (as a job)."""
+    if run_stage(ctx, "label", {"votes": votes}, detach=detach, quiet=quiet):
+        _summary(ctx)
 
 
-def _summary(stage_ctx) -> None:  # type: ignore[no-untyped-def]
+def _summary(ctx: click.Context) -> None:
     from engine.queries.overview import status_counts
 
-    counts = status_counts(stage_ctx.store, stage_ctx.revision.id)
+    workspace = workspace_from(ctx)
+    revision, _ = workspace.current_revision()
+    counts = status_counts(workspace.store, revision.id)
     click.echo("samples: " + (", ".join(f"{k} {n}" for k, n in counts.items()) or "none"))
 
 

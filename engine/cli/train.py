@@ -1,4 +1,4 @@
-"""`sdrl train`, `sdrl runs list|show|stop|resume`, `sdrl attach`: training runs from the terminal."""
+"""`sdrl train`, `sdrl runs list|show|stop|resume`: training runs (each one a job) from the terminal."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def _print_preflight(pre: Any) -> None:
     click.secho(f"preflight: {pre.level}", fg=colour)
 
 
-def _follow(ctx: click.Context, run_id: str) -> None:
+def follow_run(ctx: click.Context, run_id: str) -> None:
     from engine.runs import follow, get_run
 
     ws = workspace_from(ctx)
@@ -144,7 +144,7 @@ def train_cmd(
     if detach:
         click.echo(f"follow it with `sdrl attach {run_id}`, stop it with `sdrl runs stop {run_id}`")
         return
-    _follow(ctx, run_id)
+    follow_run(ctx, run_id)
 
 
 @click.group("runs")
@@ -248,12 +248,4 @@ def runs_resume(ctx: click.Context, run_id: str, detach: bool) -> None:
     run_id = resume_run(workspace_from(ctx), run_id)
     click.echo(f"resumed run {run_id}")
     if not detach:
-        _follow(ctx, run_id)
-
-
-@click.command("attach")
-@click.argument("run_id")
-@click.pass_context
-def attach_cmd(ctx: click.Context, run_id: str) -> None:
-    """Follow a run live (progress bar and metrics); Ctrl-C detaches, the run goes on."""
-    _follow(ctx, run_id)
+        follow_run(ctx, run_id)
