@@ -307,6 +307,9 @@ def resume_run(workspace: Workspace, run_id: str) -> str:
             f"The folder of run {info.id} ({info.folder}) is missing or incomplete",
             "start a new run with `sdrl train`",
         )
+    from engine.jobs import ensure_idle
+
+    ensure_idle(workspace.store, "train")  # also lets the stopped run's supervisor finish its books
     (info.folder / "stop").unlink(missing_ok=True)
     with workspace.store.transaction() as conn:
         conn.execute(

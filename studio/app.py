@@ -164,13 +164,21 @@ class StudioApp(App[None]):
         self.export_dataset()
 
     def show_error(self, error: BaseException) -> None:
-        title, hint = describe_error(error)
+        self.show_error_text(*describe_error(error))
+
+    def show_error_text(self, title: str, hint: str) -> None:
         self.push_screen(ErrorModal(title, hint))
 
     async def action_quit(self) -> None:
-        # stop stage workers between items; training runs are separate processes and keep going
-        for screen in self.screen_stack:
-            runner = getattr(screen, "runner", None)
-            if runner is not None:
-                runner.stop()
+        # jobs are processes of their own and keep going; only the preview worker is ours, killed at once
+        for screen in self._all_screens():
+            close = getattr(screen, "close_worker", None)
+            if close is not None:
+                close()
         self.exit()
+
+    def _all_screens(self) -> list[Screen]:
+        screens = list(self.screen_stack)
+        for stack in self._screen_stacks.values():
+            screens += [s for s in stack if s not in screens]
+        return screens

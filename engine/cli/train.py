@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import tomllib
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +112,15 @@ def follow_run(ctx: click.Context, run_id: str) -> None:
     is_flag=True,
     help="Launch despite a preflight blocker that would waste the run (no learning signal, memory estimate).",
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="Machine-readable output (preflight, or the run id)."
+)
 @click.pass_context
 def train_cmd(
     ctx: click.Context,
     check: bool,
     detach: bool,
+    as_json: bool,
     settings: tuple[str, ...],
     model: str | None,
     accelerate_config: Path | None,
@@ -129,7 +134,12 @@ def train_cmd(
     overrides = parse_overrides(settings)
     if check:
         pre = prepare(ws, overrides, model).preflight
-        _print_preflight(pre)
+        if as_json:
+            echo_json(
+                {"ok": pre.ok, "facts": pre.facts, "problems": [asdict(p) for p in pre.problems]}
+            )
+        else:
+            _print_preflight(pre)
         pre.raise_if_failed()
         return
     run_id = start_run(
@@ -140,7 +150,11 @@ def train_cmd(
         num_processes=num_processes,
         force=force,
     )
-    click.echo(f"started run {run_id} (folder {ws.runs_dir / run_id})")
+    if as_json:
+        echo_json({"run_id": run_id, "folder": str(ws.runs_dir / run_id)})
+        if detach:
+            return
+    click.echo(f"started run {run_id} (folder {ws.runs_dir / run_id})", err=as_json)
     if detach:
         click.echo(f"follow it with `sdrl attach {run_id}`, stop it with `sdrl runs stop {run_id}`")
         return

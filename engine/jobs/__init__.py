@@ -214,14 +214,28 @@ def _busy(store: Store, stage: str) -> JobInfo | None:
     return None
 
 
-def ensure_idle(store: Store, stage: str) -> None:
-    """Raise a clear error while a job of `stage` runs in this workspace (one at a time per stage)."""
-    busy = _busy(store, stage)
-    if busy is not None:
-        raise RunError(
-            f"A {stage} job is already running in this workspace (job {busy.id}, pid {busy.pid})",
-            f"follow it with `sdrl attach {busy.id}` or stop it with `sdrl jobs stop {busy.id}`",
-        )
+def _busy_error(busy: JobInfo) -> RunError:
+    return RunError(
+        f"A {busy.stage} job is already running in this workspace (job {busy.id}, pid {busy.pid})",
+        f"follow it with `sdrl attach {busy.id}` or stop it with `sdrl jobs stop {busy.id}`",
+    )
+
+
+def _run_ended(store: Store, run_id: str) -> bool:
+    status = store.scalar("SELECT status FROM runs WHERE id=?", (run_id,))
+    return status not in (None, "queued", "running")
+
+
+def ensure_idle(store: Store, stage: str, *, settle_s: float = 15.0) -> None:
+    """Raise a clear error while a job of `stage` runs in this workspace (one at a time per stage).
+
+    A training job whose run has ended is given `settle_s` for its supervisor to record the outcome.
+    """
+    deadline = time.time() + settle_s
+    while (busy := _busy(store, stage)) is not None:
+        if not (busy.run_id and _run_ended(store, busy.run_id) and time.time() < deadline):
+            raise _busy_error(busy)
+        time.sleep(0.1)
 
 
 def start_job(
@@ -246,9 +260,12 @@ def start_job(
     job_id = uuid.uuid4().hex[:8]
     folder = folder or workspace.root / "jobs" / job_id
     list_jobs(store, stage)  # records jobs whose processes died as failed
+    ensure_idle(store, stage)
     with store.transaction() as conn:
-        # the check and the insert happen under one write lock: two launches cannot both pass
-        ensure_idle(store, stage)
+        # checked again under the write lock: two launches cannot both pass
+        busy = _busy(store, stage)
+        if busy is not None:
+            raise _busy_error(busy)
         now = time.time()
         conn.execute(
             "INSERT INTO jobs(id, stage, state, options, folder, run_id, created_at, updated_at) "

@@ -25,13 +25,15 @@ STAGES: dict[str, str] = {
     "run": "engine.stages.pipeline:iter_pipeline",
     "eval": "engine.jobs.eval_stage:iter_eval_job",
 }
+PREVIEW = "engine.stages.preview:iter_preview"
+"""Not a job: the studio's preview worker (engine.jobs.preview_worker) runs it on request."""
 JOB_STAGES = (*STAGES, "train")
-INSTRUCTOR_STAGES = ("generate", "label", "adapt", "run")
+INSTRUCTOR_STAGES = ("generate", "label", "adapt", "run", "preview")
 BASE_MODEL_STAGES = ("probe", "score", "eval", "train")
 
 
 def stage_table() -> dict[str, str]:
-    table = dict(STAGES)
+    table = {**STAGES, "preview": PREVIEW}
     for entry in filter(None, os.environ.get("SDRL_STAGES", "").split(",")):
         name, _, target = entry.partition("=")
         table[name.strip()] = target.strip()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import time
 from typing import Any
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -15,13 +15,22 @@ from textual.worker import WorkerState
 
 from engine import queries
 from engine.errors import SdrlError
-from engine.events import ItemFailed, Progress, StageFinished, StageStarted, StageWarning
+from engine.events import (
+    ItemFailed,
+    ModelLoading,
+    Progress,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+)
+from engine.jobs import JobInfo
+from engine.progress import RateMeter, eta_text
 from engine.selection import histogram
 from engine.task_file import update_task_text, write_atomically
 from engine.workspace import Workspace
 from studio.engine_api import STAGES, exists, missing_notice, optional
-from studio.modals import ConfirmModal
-from studio.runner import StageRunner
+from studio.modals import ConfirmModal, ErrorModal
+from studio.runner import JobFollower
 from studio.screens.base import StudioScreen, reports_errors
 from studio.selection_view import RULES, preview_selection
 from studio.stage_form import STAGE_SETTINGS, StageSettingsModal
@@ -29,13 +38,7 @@ from studio.text import shown
 from studio.widgets.histogram import Histogram
 
 BAND_STEP = 0.05
-
-
-def eta_text(done: int, total: int | None, rate: float) -> str:
-    if not total or rate <= 0 or done >= total:
-        return "ETA -"
-    seconds = int((total - done) / rate)
-    return f"ETA {seconds // 60}:{seconds % 60:02d}"
+PIPELINE_JOBS = (*STAGES, "run")
 
 
 class PipelineScreen(StudioScreen):
@@ -44,6 +47,9 @@ class PipelineScreen(StudioScreen):
     BINDINGS = [
         Binding("enter", "start", "Open"),
         Binding("s", "stop", "Stop"),
+        Binding(
+            "r", "resume_job", "Resume job", show=False
+        ),  # named on the stage line when it applies
         Binding("left_square_bracket", "band(0, -1)", "Band lo-", key_display="["),
         Binding("right_square_bracket", "band(0, 1)", "lo+", key_display="]"),
         Binding("minus", "band(1, -1)", "Band hi-", key_display="-"),
@@ -54,12 +60,12 @@ class PipelineScreen(StudioScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.runner = StageRunner(self, self.on_stage_events)
+        self.runner = JobFollower(self, self.on_stage_events, self.on_job_ended)
+        self.meter = RateMeter()
         self.rule = "band"
         self.band = (0.0, 1.0)
         self.m = 500
         self.pool: list[dict[str, Any]] = []
-        self._rate_start: tuple[float, int] | None = None
         self._counts: dict[str, int] = {}
         self._pool_refreshed = 0.0
         self.loaded = False
@@ -79,7 +85,9 @@ class PipelineScreen(StudioScreen):
             yield Static(id="band-panel")
 
     def on_mount(self) -> None:
-        self.runner.attach()
+        self.runner.attach(
+            PIPELINE_JOBS
+        )  # a job started earlier (or elsewhere) is shown live again
         # an idle bar would animate (and never settle in a snapshot)
         self.query_one(ProgressBar).display = False
         try:
@@ -284,26 +292,17 @@ class PipelineScreen(StudioScreen):
 
     @reports_errors
     def _start(self, stage: str, **options: Any) -> None:
-        fn = optional(*STAGES[stage])
-        if fn is None:
+        if not exists(STAGES[stage][0]):
             self.notify(missing_notice(*STAGES[stage]), title="not available", severity="warning")
             return
-        accepted = inspect.signature(fn).parameters
-        kwargs = {k: v for k, v in options.items() if k in accepted}
-        root = self.workspace.root
-
-        def events(should_stop: Any) -> Any:
-            from engine.stages import StageContext
-
-            workspace = Workspace(root)  # the stage writes through its own connection
-            try:
-                yield from fn(StageContext.open(workspace, should_stop), **kwargs)
-            finally:
-                workspace.close()
-
-        if self.runner.start(stage, events):
-            self._rate_start = None
-            self.query_one("#stage-info", Static).update(f"{stage}: starting…")
+        if self.runner.running:
+            self.notify(f"{self.runner.name} is still running; stop it first", severity="warning")
+            return
+        if "band" in options:
+            options["band"] = list(options["band"])
+        info = self.runner.start(stage, options)  # a job: its own process, outlives the studio
+        self.meter = RateMeter()
+        self.query_one("#stage-info", Static).update(f"{stage}: starting job {info.id}…")
 
     def action_stop(self) -> None:
         if self.runner.running:
@@ -312,13 +311,39 @@ class PipelineScreen(StudioScreen):
                 f"{self.runner.name}: stopping after the current item…"
             )
 
+    @reports_errors
+    def action_resume_job(self) -> None:
+        if self.runner.running or self.runner.job is None:
+            self.notify("no stopped or failed job to resume", severity="warning")
+            return
+        info = self.runner.resume()
+        if info is not None:
+            self.meter = RateMeter()
+            self.query_one("#stage-info", Static).update(
+                f"{info.stage}: resuming as job {info.id}…"
+            )
+
+    def on_job_ended(self, job: JobInfo) -> None:
+        info = self.query_one("#stage-info", Static)
+        if job.state == "failed":
+            info.update(
+                f"[red]{job.stage}: failed[/] · {escape(job.cause)} · [b]r[/] resumes job {job.id}"
+            )
+            self.studio.push_screen(ErrorModal(job.cause, job.hint))
+        elif job.state == "stopped":
+            info.update(f"{job.stage}: stopped · [b]r[/] resumes job {job.id}")
+        self.refresh_counts()
+
     def on_stage_events(self, events: list[Any]) -> None:
         info = self.query_one("#stage-info", Static)
         bar = self.query_one(ProgressBar)
         last_progress = next((e for e in reversed(events) if isinstance(e, Progress)), None)
         failed = sum(isinstance(e, ItemFailed) for e in events)
         for event in events:
-            if isinstance(event, StageStarted):
+            self.meter.add(event)
+            if isinstance(event, ModelLoading):
+                info.update(f"{event.stage}: loading {escape(event.model)}…")
+            elif isinstance(event, StageStarted):
                 bar.display = True
                 bar.update(total=event.total, progress=0)
             elif isinstance(event, StageWarning):
@@ -327,16 +352,13 @@ class PipelineScreen(StudioScreen):
                     severity="warning",
                 )
         if last_progress is not None:
-            now = time.monotonic()
-            if self._rate_start is None:
-                self._rate_start = (now, last_progress.done)
-            t0, d0 = self._rate_start
-            rate = (last_progress.done - d0) / (now - t0) if now > t0 else 0.0
+            stage = last_progress.stage
+            rate = self.meter.rate(stage)
             bar.display = True
             bar.update(total=last_progress.total, progress=last_progress.done)
             info.update(
-                f"{last_progress.stage}: {last_progress.done}/{last_progress.total or '?'} "
-                f"{last_progress.unit} · {rate:.2f}/s · {eta_text(last_progress.done, last_progress.total, rate)}"
+                f"{stage}: {last_progress.done}/{last_progress.total or '?'} "
+                f"{last_progress.unit} · {rate:.2f}/s · {eta_text(self.meter.eta_seconds(stage))}"
                 + (f" · {failed} failed" if failed else "")
             )
         finished = next((e for e in events if isinstance(e, StageFinished)), None)

@@ -9,9 +9,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
+from engine.errors import SdrlError
 from engine.events import ItemDone, ItemFailed, Progress, StageFinished, Token
-from studio.engine_api import missing_notice, optional
-from studio.runner import StageRunner
+from studio.engine_api import exists, missing_notice, optional
+from studio.preview_client import PreviewClient
 from studio.screens.base import StudioScreen, reports_errors
 from studio.text import shown
 
@@ -89,7 +90,7 @@ class PreviewScreen(StudioScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.runner = StageRunner(self, self.on_preview_events, interval=0.1)
+        self.worker: PreviewClient | None = None
         self.cards: dict[Any, PreviewCard] = {}
         self.current = 0
 
@@ -103,11 +104,31 @@ class PreviewScreen(StudioScreen):
         yield VerticalScroll(id="previews")
 
     def on_mount(self) -> None:
-        self.runner.attach()
-        if optional(*PREVIEW) is None:
+        self.set_interval(0.1, self.drain)
+        if not exists(PREVIEW[0]):
             self.query_one("#preview-status", Static).update(
                 f"[yellow]{missing_notice(*PREVIEW)}[/]"
             )
+            return
+        self.worker = PreviewClient(self.workspace.root, self._engine())
+        self.worker.start()  # warm up: imports now, so the first g only loads the model
+
+    def _engine(self) -> str:
+        from engine.jobs.stages import native_engine
+
+        try:
+            return native_engine("preview", self.workspace.task())
+        except SdrlError:
+            return "llama.cpp"
+
+    def on_unmount(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+    def close_worker(self) -> None:
+        """Kill the preview worker at once (quitting the studio never waits for a model)."""
+        if self.worker is not None:
+            self.worker.close()
 
     def action_edit_k(self) -> None:
         self.query_one("#preview-k", Input).focus()
@@ -117,40 +138,39 @@ class PreviewScreen(StudioScreen):
 
     @reports_errors
     def action_generate(self) -> None:
-        fn = optional(*PREVIEW)
-        if fn is None:
+        if self.worker is None:
             self.notify(missing_notice(*PREVIEW), title="not available", severity="warning")
+            return
+        if self.worker.busy:
+            self.notify("a preview is still being written; s stops it", severity="warning")
             return
         try:
             k = max(1, int(self.query_one("#preview-k", Input).value or 3))
         except ValueError:
             k = 3
-        previews = self.query_one("#previews", VerticalScroll)
-        previews.remove_children()
+        self.query_one("#previews", VerticalScroll).remove_children()
         self.cards.clear()
         self.current = 0
-        root = self.workspace.root
-
-        def events(should_stop: Any) -> Any:
-            from engine.stages import StageContext
-            from engine.workspace import Workspace
-
-            workspace = Workspace(
-                root
-            )  # its own connection: the UI thread keeps reading through the other
-            try:
-                # opening the context records an edited task.toml as a revision first: a preview shows its effect
-                yield from fn(StageContext.open(workspace, should_stop), k)
-            finally:
-                workspace.close()
-
-        if self.runner.start("preview", events):
-            self.query_one("#preview-status", Static).update(
-                f"writing {k} question{'s' * (k > 1)}…"
-            )
+        self.worker.request(k)  # the model runs in the worker process, never in the studio
+        self.query_one("#preview-status", Static).update(f"writing {k} question{'s' * (k > 1)}…")
 
     def action_stop(self) -> None:
-        self.runner.stop()
+        if self.worker is not None:
+            self.worker.stop()
+
+    def drain(self) -> None:
+        if self.worker is None:
+            return
+        items = self.worker.drain()
+        errors = [i for i in items if isinstance(i, dict) and i["type"] == "Error"]
+        events = [i for i in items if not isinstance(i, dict)]
+        if events:
+            self.on_preview_events(events)
+        for error in errors:
+            self.query_one("#preview-status", Static).update(
+                f"[red]preview failed:[/] {escape(error['title'])} · g tries again"
+            )
+            self.studio.show_error_text(error["title"], error["hint"])
 
     def _card(self, item_id: Any) -> PreviewCard:
         card = self.cards.get(item_id)

@@ -18,6 +18,7 @@ from engine.events import EventLog, ItemDone, StageFinished, StageWarning
 from engine.runs import training_settings
 from engine.settings_help import setting_description
 from engine.workspace import Workspace
+from studio import train_client
 from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.screens.base import StudioScreen, reports_errors
@@ -164,21 +165,14 @@ class TrainScreen(StudioScreen):
 
     @reports_errors
     def action_preflight(self, then: str = "") -> None:
-        """Run the preflight in a thread; `then` = "launch" decides the launch on its level when it is done."""
-        prepare = optional("engine.runs", "prepare")
-        if prepare is None:
-            self.notify(missing_notice("engine.runs", "prepare"), severity="warning")
-            return
+        """Run the preflight (`sdrl train --check` in a child process: it imports torch); `then` = "launch" decides the launch on its level."""
         overrides = self.overrides()
         root = self.workspace.root
         self.query_one("#preflight", Static).update("preflight: checking…")
 
         def check() -> Any:
-            workspace = Workspace(root)  # its own connection for the thread
-            try:
-                return prepare(workspace, overrides).preflight
-            finally:
-                workspace.close()
+            # in a child process: the checks import torch, which never loads in the studio
+            return train_client.training_preflight(root, overrides)
 
         self.run_worker(check, name=f"preflight{then}", thread=True, exit_on_error=False)
 
@@ -242,19 +236,12 @@ class TrainScreen(StudioScreen):
 
     @reports_errors
     def launch_now(self, force: bool = False) -> None:
-        start_run = optional("engine.runs", "start_run")
-        if start_run is None:
-            self.notify(missing_notice("engine.runs", "start_run"), severity="warning")
-            return
         overrides = self.overrides()
         root = self.workspace.root
 
         def launch() -> str:
-            workspace = Workspace(root)
-            try:
-                return str(start_run(workspace, overrides, force=force))
-            finally:
-                workspace.close()
+            # `sdrl train --detach`: the run is a job of its own, the studio only launches it
+            return train_client.launch_training(root, overrides, force=force)
 
         self.run_worker(launch, name="launch", thread=True, exit_on_error=False)
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
-from engine.events import ItemDone, StageFinished, StageStarted, Token
+from tests.studio.fake_stages import stages_env
 from tests.studio.test_pipeline import wait_for
 
 
@@ -62,41 +59,25 @@ async def test_eval_shows_the_instructor_check_table(workspace, make_app):
         assert "generation.low_agreement = 0.75" in body  # 6 of 6 right from 0.75 up
 
 
-def fake_preview(kept: list):
-    def iter_preview(ctx, k=3, seed=None, ingest=True):
-        yield StageStarted("preview", total=k)
-        for i in range(k):
-            for piece in ('{"input": "How many', ' apples?", ', '"output": "#### 4"}'):
-                yield Token("preview", item_id=i, text=piece)
-            yield ItemDone(
-                "preview",
-                item_id=i,
-                detail={
-                    "input": f"How many apples? ({i})",
-                    "output": "#### 4",
-                    "passage": f"passage {i} about apples",
-                    "passage_id": None,
-                },
-            )
-        yield StageFinished("preview", counts={"previewed": k})
-
+def fake_keep(kept: list):
     def keep_preview(ctx, item, origin="manual"):
         kept.append((ctx.revision.id, item["input"]))
         return 1
 
-    return types.SimpleNamespace(iter_preview=iter_preview, keep_preview=keep_preview)
+    return keep_preview
 
 
 async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monkeypatch):
     kept: list = []
-    monkeypatch.setitem(sys.modules, "engine.stages.preview", fake_preview(kept))
+    monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_preview"))  # in the preview worker
+    monkeypatch.setattr("engine.stages.preview.keep_preview", fake_keep(kept))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.screen.query_one("#preview-k").value = "2"
         await pilot.press("g")
         status = app.screen.query_one("#preview-status")
-        await wait_for(pilot, lambda: "previewed" in str(status.render()))
+        await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
         cards = list(app.screen.cards.values())
         assert len(cards) == 2 and all(c.state == "done" for c in cards)
         assert cards[0].streamed == '{"input": "How many apples?", "output": "#### 4"}'
@@ -109,7 +90,8 @@ async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monk
 
 async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_app, monkeypatch):
     kept: list = []
-    monkeypatch.setitem(sys.modules, "engine.stages.preview", fake_preview(kept))
+    monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_preview"))  # in the preview worker
+    monkeypatch.setattr("engine.stages.preview.keep_preview", fake_keep(kept))
     app = make_app(workspace, "task")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -120,6 +102,7 @@ async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_a
         await wait_for(
             pilot,
             lambda: len(app.screen.cards) == 3 and all(c.result for c in app.screen.cards.values()),
+            tries=600,
         )
         await pilot.press("a")
         assert kept and kept[0][0] == 2  # the preview ran on revision 2, the edited definition

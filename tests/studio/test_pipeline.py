@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import types
 
-from engine.errors import StageError
-from engine.events import Progress, StageFinished, StageStarted
 from studio.modals import ConfirmModal, ErrorModal
 from studio.widgets.histogram import Histogram
+from tests.studio.fake_stages import stages_env
 
 
 async def wait_for(pilot, condition, tries: int = 100) -> None:
@@ -53,44 +53,25 @@ async def test_histograms_show_before_and_after(populated, make_app):
         assert sum(before) == 30 and sum(after) == 60
 
 
-async def test_stage_runs_in_a_worker_with_progress(populated, make_app, monkeypatch):
-    seen = {}
-
-    def iter_generate(ctx, n=None, votes=None):
-        seen["revision"] = ctx.revision.id
-        yield StageStarted("generate", total=4)
-        for done in range(1, 5):
-            yield Progress("generate", done=done, total=4)
-        yield StageFinished("generate", counts={"generated": 4})
-
-    monkeypatch.setitem(
-        __import__("sys").modules,
-        "engine.stages.generate",
-        types.SimpleNamespace(iter_generate=iter_generate),
-    )
+async def test_stage_runs_as_a_job_with_progress(populated, make_app, monkeypatch):
+    monkeypatch.setenv("SDRL_STAGES", stages_env(generate="iter_generate"))
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter", "enter")  # generate is highlighted: its form, then run once
         info = app.screen.query_one("#stage-info")
-        await wait_for(pilot, lambda: "finished" in str(info.render()))
-        assert "generate: finished · generated 4" in str(info.render())
-        assert seen["revision"] == populated.store.latest_revision().id
+        await wait_for(pilot, lambda: "finished" in str(info.render()), tries=600)
+        revision = populated.store.latest_revision().id
+        assert f"generate: finished · generated 4, revision {revision}" in str(info.render())
+        job = populated.store.query("SELECT * FROM jobs")[0]
+        assert job["stage"] == "generate" and job["pid"] != os.getpid()  # its own process
 
 
-async def test_worker_failure_shows_title_and_hint(populated, make_app, monkeypatch):
-    def iter_generate(ctx, n=None, votes=None):
-        raise StageError("Nothing to generate from", "add documents with `sdrl corpus add`")
-        yield  # pragma: no cover
-
-    monkeypatch.setitem(
-        __import__("sys").modules,
-        "engine.stages.generate",
-        types.SimpleNamespace(iter_generate=iter_generate),
-    )
+async def test_job_failure_shows_title_and_hint(populated, make_app, monkeypatch):
+    monkeypatch.setenv("SDRL_STAGES", stages_env(generate="iter_generate_failing"))
     app = make_app(populated, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter", "enter")  # the form of generate, then run once
-        await wait_for(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await wait_for(pilot, lambda: isinstance(app.screen, ErrorModal), tries=600)
         assert isinstance(app.screen, ErrorModal)
         assert app.screen.error_title == "Nothing to generate from"
         assert "sdrl corpus add" in app.screen.error_hint

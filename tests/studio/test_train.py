@@ -38,7 +38,9 @@ async def test_cli_run_appears_and_updates(workspace, make_app, fake_worker):
 
 async def test_invalid_setting_is_flagged_and_refused(populated, make_app, monkeypatch):
     started = []
-    monkeypatch.setattr("engine.runs.start_run", lambda *a, **k: started.append(a) or "x")
+    monkeypatch.setattr(
+        "studio.train_client.launch_training", lambda *a, **k: started.append(a) or "x"
+    )
     app = make_app(populated, "train")
     async with app.run_test(size=(80, 24)) as pilot:
         field = app.screen.query_one("#set-group_size")
@@ -54,8 +56,7 @@ async def test_invalid_setting_is_flagged_and_refused(populated, make_app, monke
 
 
 def preflight_at(monkeypatch, pass_rate: float) -> list:
-    """engine.runs.prepare answers with a real preflight of two rows at `pass_rate`; start_run records its calls."""
-    import types
+    """The preflight answers with a real one of two rows at `pass_rate`; launch_training records its calls."""
 
     from engine.config import TaskDefinition
     from engine.training.data import Row
@@ -66,14 +67,14 @@ def preflight_at(monkeypatch, pass_rate: float) -> list:
     )
     rows = [Row(f"Q{i}?", "4", f"Q{i}?", i, "train", "initial", pass_rate, 1.0, 1) for i in (1, 2)]
     pre = preflight(task, rows, "unused", need_model=False)
-    monkeypatch.setattr("engine.runs.prepare", lambda *a, **k: types.SimpleNamespace(preflight=pre))
+    monkeypatch.setattr("studio.train_client.training_preflight", lambda *a, **k: pre)
     calls: list = []
 
-    def start_run(workspace, overrides, force=False):
+    def launch_training(root, overrides, force=False):
         calls.append((overrides, force))
         return RUN
 
-    monkeypatch.setattr("engine.runs.start_run", start_run)
+    monkeypatch.setattr("studio.train_client.launch_training", launch_training)
     return calls
 
 

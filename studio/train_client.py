@@ -1,0 +1,102 @@
+"""Preflight and launch of training for the Train screen, through the `sdrl` CLI in a child process.
+
+Both import torch (device and memory checks, dequantizing the model); running them as `sdrl train
+--check --json` / `sdrl train --detach --json` keeps every model library out of the studio.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import RunError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: str
+    title: str
+    hint: str
+    forceable: bool = False
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """What engine.training.preflight.Preflight says, as read back from `sdrl train --check --json`."""
+
+    facts: dict[str, Any] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        levels = {p.level for p in self.problems}
+        return "blocker" if "blocker" in levels else "warning" if levels else "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.level != "blocker"
+
+
+def run_sdrl(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli.main", "-w", str(root), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def cli_error(done: subprocess.CompletedProcess[str]) -> RunError:
+    """The `error:`/`fix:` lines of a failed command as one error for the error modal."""
+    title, hint = "", ""
+    for line in done.stderr.splitlines():
+        if line.startswith("error: "):
+            title = line.removeprefix("error: ")
+        elif line.strip().startswith("fix: "):
+            hint = line.strip().removeprefix("fix: ")
+    return RunError(
+        title or f"sdrl exited with status {done.returncode}", hint or done.stderr[-300:]
+    )
+
+
+def set_args(overrides: dict[str, Any]) -> list[str]:
+    args: list[str] = []
+    for key, value in overrides.items():
+        if value is None:
+            continue  # the task's own value applies
+        literal = json.dumps(value) if isinstance(value, bool | list) else str(value)
+        args += ["--set", f"{key}={literal}"]
+    return args
+
+
+def training_preflight(root: Path, overrides: dict[str, Any]) -> PreflightReport:
+    done = run_sdrl(root, "train", "--check", "--json", *set_args(overrides))
+    try:
+        data = json.loads(done.stdout)
+    except ValueError:
+        raise cli_error(done) from None
+    return PreflightReport(data["facts"], [Problem(**problem) for problem in data["problems"]])
+
+
+def launch_training(root: Path, overrides: dict[str, Any], force: bool = False) -> str:
+    """Start a training run (a detached job); returns its run id. `force` lets forceable blockers through."""
+    flags = ["--force"] if force else []
+    done = run_sdrl(root, "train", "--detach", "--json", *flags, *set_args(overrides))
+    if done.returncode != 0:
+        raise cli_error(done)
+    return str(json.loads(done.stdout)["run_id"])
