@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -327,7 +326,7 @@ class PipelineScreen(StudioScreen):
         info = self.query_one("#stage-info", Static)
         if job.state == "failed":
             info.update(
-                f"[red]{job.stage}: failed[/] · {escape(job.cause)} · [b]r[/] resumes job {job.id}"
+                f"[red]{job.stage}: failed[/] · {shown(job.cause)} · [b]r[/] resumes job {job.id}"
             )
             self.studio.push_screen(ErrorModal(job.cause, job.hint))
         elif job.state == "stopped":
@@ -342,7 +341,7 @@ class PipelineScreen(StudioScreen):
         for event in events:
             self.meter.add(event)
             if isinstance(event, ModelLoading):
-                info.update(f"{event.stage}: loading {escape(event.model)}…")
+                info.update(f"{event.stage}: loading {shown(event.model)}…")
             elif isinstance(event, StageStarted):
                 bar.display = True
                 bar.update(total=event.total, progress=0)

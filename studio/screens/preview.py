@@ -168,7 +168,7 @@ class PreviewScreen(StudioScreen):
             self.on_preview_events(events)
         for error in errors:
             self.query_one("#preview-status", Static).update(
-                f"[red]preview failed:[/] {escape(error['title'])} · g tries again"
+                f"[red]preview failed:[/] {shown(error['title'])} · g tries again"
             )
             self.studio.show_error_text(error["title"], error["hint"])
 

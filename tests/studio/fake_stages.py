@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.errors import StageError
-from engine.events import Event, ItemDone, Progress, StageFinished, StageStarted, Token
+from engine.events import (
+    Event,
+    ItemDone,
+    Progress,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+    Token,
+)
 from engine.stages import StageContext
 
 
@@ -44,3 +52,20 @@ def iter_generate_failing(ctx: StageContext, **options: object) -> Iterator[Even
 def stages_env(**stages: str) -> str:
     """SDRL_STAGES naming functions of this module, e.g. stages_env(generate="iter_generate")."""
     return ",".join(f"{name}=tests.studio.fake_stages:{attr}" for name, attr in stages.items())
+
+
+def iter_hostile_preview(ctx: StageContext, k: int = 3, seed: int | None = None) -> Iterator[Event]:
+    """A preview whose every text is hostile (control characters, markup): tests/studio/test_hostile_text.py."""
+    from tests.hostile import hostile
+
+    yield StageStarted("preview", total=1)
+    yield StageWarning("preview", message=hostile("warning"))
+    yield Token("preview", item_id=0, text=hostile("token"))
+    detail = {
+        "input": hostile("q"),
+        "output": hostile("a"),
+        "passage": hostile("p"),
+        "passage_id": None,
+    }
+    yield ItemDone("preview", item_id=0, detail=detail)
+    yield StageFinished("preview", counts={"previewed": 1})

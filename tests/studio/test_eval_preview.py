@@ -78,6 +78,7 @@ async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monk
         await pilot.press("g")
         status = app.screen.query_one("#preview-status")
         await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
+        await pilot.pause()  # the cards of the last batch mount after it
         cards = list(app.screen.cards.values())
         assert len(cards) == 2 and all(c.state == "done" for c in cards)
         assert cards[0].streamed == '{"input": "How many apples?", "output": "#### 4"}'

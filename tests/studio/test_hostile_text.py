@@ -6,11 +6,9 @@ control character anywhere on screen fails the test, and markup in the data must
 
 from __future__ import annotations
 
-import sys
-import types
-
-from engine.events import EventLog, ItemDone, StageFinished, StageStarted, StageWarning, Token
+from engine.events import EventLog, ItemDone
 from tests.hostile import HOSTILE, MARK, RUN_ID, fill_hostile, hostile, is_clean
+from tests.studio.fake_stages import stages_env
 from tests.studio.test_pipeline import wait_for
 
 
@@ -84,27 +82,15 @@ async def test_eval_pairs_and_items(workspace, make_app):
 
 
 async def test_preview_stream_and_stage_warnings(workspace, make_app, monkeypatch):
-    def iter_preview(ctx, k=3, seed=None, ingest=True):  # type: ignore[no-untyped-def]
-        yield StageStarted("preview", total=1)
-        yield StageWarning("preview", message=hostile("warning"))
-        yield Token("preview", item_id=0, text=hostile("token"))
-        detail = {
-            "input": hostile("q"),
-            "output": hostile("a"),
-            "passage": hostile("p"),
-            "passage_id": None,
-        }
-        yield ItemDone("preview", item_id=0, detail=detail)
-        yield StageFinished("preview", counts={"previewed": 1})
-
-    module = types.SimpleNamespace(iter_preview=iter_preview, keep_preview=lambda *a, **k: 1)
-    monkeypatch.setitem(sys.modules, "engine.stages.preview", module)
+    monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_hostile_preview"))
+    monkeypatch.setattr("engine.stages.preview.keep_preview", lambda *a, **k: 1)
     app = make_app(workspace, "preview")
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.pause()
         app.screen.query_one("#preview-k").value = "1"
         await pilot.press("g")
         status = app.screen.query_one("#preview-status")
-        await wait_for(pilot, lambda: "previewed" in str(status.render()))
+        await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
+        await pilot.pause()  # the cards of the last batch mount after it
         text = check(app, "preview")
         assert HOSTILE not in text
