@@ -112,18 +112,16 @@ async def test_preview_after_a_task_edit_uses_the_new_revision(workspace, make_a
 async def test_preview_cards_keep_what_they_say(workspace, make_app, monkeypatch):
     """Issue 12 item 6: a discarded card cannot be kept; states are shown in words; kept questions follow
     the task to a new revision."""
-    from engine.stages.preview import keep_preview
-
-    module = fake_preview([])
-    module.keep_preview = keep_preview  # the real one: samples in the real store
-    monkeypatch.setitem(sys.modules, "engine.stages.preview", module)
+    # the fake preview runs in the preview worker; keep_preview is the real one: samples in the real store
+    monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_preview"))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         app.screen.query_one("#preview-k").value = "2"
         await pilot.press("g")
         status = app.screen.query_one("#preview-status")
-        await wait_for(pilot, lambda: "previewed" in str(status.render()))
+        await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
+        await pilot.pause()  # the cards of the last batch mount after it
         first, second = app.screen.cards.values()
         await pilot.press("down", "x")  # discard the second
         assert second.state == "discarded" and "discarded" in str(second.badge.render())
