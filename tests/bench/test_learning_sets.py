@@ -27,3 +27,13 @@ def test_overlap_finds_generated_copies_of_test_items() -> None:
     test = [Item("What is 2 + 3?", "5"), Item("What is 9 - 1?", "8")]
     assert overlap(test, ["what is  2 + 3?", "What is 2 + 4?"]) == ["What is 2 + 3?"]
     assert overlap(test, []) == []
+
+
+def test_intervals_hand_checked() -> None:
+    from bench.learning import interval, wilson
+
+    # 3 seeds, changes 0.1, 0.2, 0.3: mean 0.2, sd 0.1, half-width 4.303 * 0.1 / sqrt(3) = 0.248
+    assert interval([0.1, 0.2, 0.3]) == "+20.0% ± 24.8% (95% CI [-4.8%, +44.8%], 3 seeds)"
+    assert "no interval" in interval([0.05])
+    assert wilson(0, 0) == "-"
+    assert wilson(5, 10) == "50.0% [23.7%, 76.3%]"
