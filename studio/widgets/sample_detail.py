@@ -56,12 +56,18 @@ def history_lines(decisions: Sequence[dict[str, Any]]) -> list[str]:
 class SampleDetailPane(VerticalScroll):
     """Summary, question, votes, probe, passage and history in one block; then one collapsible per rollout."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._rollouts_shown: object = None
+        """What the rollout list shows now: the same sample again (a reload) keeps it, unflickering and expanded."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="detail")
         yield Vertical(id="rollouts")
 
     def show_nothing(self, message: str) -> None:
         self.query_one("#detail", Static).update(f"[dim]{message}[/]")
+        self._rollouts_shown = None
         self.run_worker(self._show_rollouts([]), group="rollouts", exclusive=True)
 
     def show(self, d: SampleDetail) -> None:
@@ -89,8 +95,11 @@ class SampleDetailPane(VerticalScroll):
             lines.append("[b]history[/]")
             lines += history_lines(d.decisions)
         self.query_one("#detail", Static).update("\n".join(lines))
-        # the newest sample wins: a cursor that moves on cancels the mount still in flight
-        self.run_worker(self._show_rollouts(d.rollouts), group="rollouts", exclusive=True)
+        shown_now = (row.id, [(r["idx"], r["correct"], r["answer"], r["text"]) for r in d.rollouts])
+        if shown_now != self._rollouts_shown:
+            self._rollouts_shown = shown_now
+            # the newest sample wins: a cursor that moves on cancels the mount still in flight
+            self.run_worker(self._show_rollouts(d.rollouts), group="rollouts", exclusive=True)
 
     async def _show_rollouts(self, rollouts: Sequence[dict[str, Any]]) -> None:
         box = self.query_one("#rollouts", Vertical)

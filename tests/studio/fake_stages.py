@@ -69,3 +69,40 @@ def iter_hostile_preview(ctx: StageContext, k: int = 3, seed: int | None = None)
     }
     yield ItemDone("preview", item_id=0, detail=detail)
     yield StageFinished("preview", counts={"previewed": 1})
+
+
+def iter_score_reporting(ctx: StageContext, k: int | None = None, **_: object) -> Iterator[Event]:
+    """A score stage that reports the k it was given and the revision it ran on (the stage form's tests)."""
+    yield StageStarted("score", total=1)
+    yield StageFinished(
+        "score",
+        counts={"k": k if k is not None else ctx.task.scoring.k, "revision": ctx.revision.id},
+    )
+
+
+def iter_eval_recording(
+    ctx: StageContext,
+    benchmark: str | None = None,
+    limit: int | None = None,
+    run_id: str | None = None,
+    **_: object,
+) -> Iterator[Event]:
+    """An eval job that stores a base and a trained eval of `benchmark` with `limit` items (the Eval screen's test)."""
+    n = limit or 4
+    yield StageStarted("eval", total=n)
+    with ctx.store.transaction() as conn:
+        for adapter, correct in ((None, n // 2), ("runs/x/adapter", n)):
+            conn.execute(
+                "INSERT INTO evals(run_id, benchmark, model, adapter, n, correct, accuracy, created_at) "
+                "VALUES (?,?,?,?,?,?,?,0)",
+                (
+                    run_id if adapter else None,
+                    benchmark,
+                    "gemma3-270m",
+                    adapter,
+                    n,
+                    correct,
+                    correct / n,
+                ),
+            )
+    yield StageFinished("eval", counts={"n": n})

@@ -182,23 +182,11 @@ async def test_eval_lists_fixed_and_broken_items_with_short_names(populated, mak
 
 
 async def test_start_an_eval_from_the_eval_screen(populated, make_app, monkeypatch):
-    import types
-
-    started: list = []
-    job = types.SimpleNamespace(id="j1", live=True, state="running", cause="", hint="")
-
-    def start_job(workspace, stage, options, run_id=None):
-        started.append((stage, options, run_id))
-        return job
-
-    monkeypatch.setitem(
-        sys.modules,
-        "engine.jobs",
-        types.SimpleNamespace(start_job=start_job, get_job=lambda store, key: job),
-    )
+    """Issue 12 item 9: l starts an eval job (benchmark, limit, run); the table shows it when the job ends."""
     from studio.eval_form import EvalFormModal
-    from tests.studio.sample_data import add_evals
+    from tests.studio.fake_stages import stages_env
 
+    monkeypatch.setenv("SDRL_STAGES", stages_env(eval="iter_eval_recording"))
     app = make_app(populated, "eval")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -207,24 +195,17 @@ async def test_start_an_eval_from_the_eval_screen(populated, make_app, monkeypat
         form = app.screen
         form.query_one("#eval-limit").value = "-2"
         await pilot.press("enter")  # refused in the form, with the reason
-        assert isinstance(app.screen, EvalFormModal) and started == []
+        assert isinstance(app.screen, EvalFormModal)
         assert "limit" in str(form.query_one("#eval-form-errors").render())
         form.query_one("#eval-limit").value = "20"
         form.query_one("#eval-benchmark").focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert started == [
-            (
-                "eval",
-                {"benchmark": "gsm8k", "limit": 20, "run_id": "20260101-000000-abcd"},
-                "20260101-000000-abcd",
-            )
-        ]
-        assert any("eval job j1 started" in n.message for n in app._notifications)
-        assert app.screen.check_job("j1")  # still running
-        add_evals(populated, "20260101-000000-abcd")  # what the job writes when it is done
-        job.live, job.state = False, "done"
-        assert not app.screen.check_job("j1")
-        assert len(app.screen.pairs) == 1 and app.screen.pairs[0]["trained"]["id"] == 4  # reloaded
-        await pilot.pause()
-        assert any("eval job j1 done" in n.message for n in app._notifications)
+        job = populated.store.query("SELECT * FROM jobs WHERE stage='eval'")[0]
+        assert '"limit": 20' in job["options"] and '"benchmark": "gsm8k"' in job["options"]
+        assert job["run_id"] == "20260101-000000-abcd"  # the newest finished run, preselected
+        screen = app.screen
+        await wait_for(pilot, lambda: not screen.check_job(job["id"]), tries=600)
+        table = screen.query_one("#eval-table")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        assert ["gsm8k", "50.0% (10/20)", "100.0% (20/20)", "+50.0 pts"] in rows

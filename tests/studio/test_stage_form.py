@@ -3,28 +3,25 @@ validation decides; fields in error are highlighted and every error listed; this
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 
 from engine.config import load_task
 from engine.errors import ConfigError
-from engine.events import StageFinished, StageStarted
 from studio.modals import ErrorModal
 from studio.stage_form import StageSettingsModal, stage_values
+from tests.studio.fake_stages import stages_env
 from tests.studio.test_pipeline import wait_for
 
 
-def fake_stage(monkeypatch, seen: list):
-    def iter_score(ctx, k=None, *, solver=None, batch_size=None):
-        seen.append({"k": k, "revision": ctx.revision.id})
-        yield StageStarted("score", total=1)
-        yield StageFinished("score", counts={"scored": 1})
+def fake_score(monkeypatch) -> None:
+    """score runs tests.studio.fake_stages.iter_score_reporting in its job process: it reports k and the revision."""
+    monkeypatch.setenv("SDRL_STAGES", stages_env(score="iter_score_reporting"))
 
-    monkeypatch.setitem(
-        sys.modules, "engine.stages.score", types.SimpleNamespace(iter_score=iter_score)
-    )
+
+async def finished_info(app, pilot) -> str:
+    info = app.screen.query_one("#stage-info")
+    await wait_for(pilot, lambda: "finished" in str(info.render()), tries=600)
+    return str(info.render())
 
 
 async def open_form(app, pilot, stage: str) -> StageSettingsModal:
@@ -50,8 +47,7 @@ def test_stage_values_use_the_engine_validation(workspace):
 
 
 async def test_enter_opens_the_form_prefilled_and_runs_once(workspace, make_app, monkeypatch):
-    seen: list = []
-    fake_stage(monkeypatch, seen)
+    fake_score(monkeypatch)
     text_before = workspace.task_file.read_text()
     app = make_app(workspace, "pipeline")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -61,8 +57,7 @@ async def test_enter_opens_the_form_prefilled_and_runs_once(workspace, make_app,
         assert "Answers the base model samples per question" in str(field.tooltip)  # config.py
         field.value = "4"
         await pilot.press("enter")  # this run only
-        await wait_for(pilot, lambda: seen)
-        assert seen and seen[0]["k"] == 4
+        assert "score: finished · k 4, revision 1" in await finished_info(app, pilot)
     assert workspace.task_file.read_text() == text_before  # nothing saved
     assert len(workspace.store.revisions()) == 1
 
@@ -82,20 +77,18 @@ async def test_errors_are_highlighted_and_listed_all_at_once(workspace, make_app
 
 
 async def test_save_to_task_toml_keeps_comments_and_runs(workspace, make_app, monkeypatch):
-    seen: list = []
-    fake_stage(monkeypatch, seen)
+    fake_score(monkeypatch)
     app = make_app(workspace, "pipeline")
     async with app.run_test(size=(100, 30)) as pilot:
         form = await open_form(app, pilot, "score")
         form.query_one("#stage-scoring-k").value = "16"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: seen)
+        assert "score: finished · k 16, revision 2" in await finished_info(app, pilot)
         assert not isinstance(app.screen, ErrorModal)
     assert load_task(workspace.task_file).scoring.k == 16
     assert workspace.task_file.read_text().startswith("# The demo workspace")  # comments kept
     latest = workspace.store.latest_revision()
     assert latest.id == 2 and "scoring.k = 16" in latest.message
-    assert seen[0] == {"k": 16, "revision": 2}
 
 
 async def test_train_form_rejects_negative_max_steps_and_lists_every_error(
