@@ -124,8 +124,8 @@ def run(
 ) -> list[Result]:
     from engine.backends.solver import get_solver, solve_prompts
 
-    rounds = rounds or (2 if quick else 3)
-    per_round = prompts or (2 if quick else 8)
+    rounds = rounds or 3
+    per_round = prompts or (1 if quick else 8)
     with tempfile.TemporaryDirectory() as tmp:
         contexts = {
             name: scoring_workspace(Path(tmp) / name, backend, k, max_tokens)
@@ -179,7 +179,12 @@ def run(
     fastest = max(("transformers", "llamacpp"), key=lambda name: rate[name])
     setting = (
         f"gemma3-270m (bundled), k={k}, up to {max_tokens} new tokens, {rounds} rounds x {per_round} questions"
-        + (" (quick: fewer questions, same lengths)" if quick else "")
+        + (
+            " (quick: fewer questions, same lengths; with one question per round the transformers "
+            "stage cannot batch across questions)"
+            if quick
+            else ""
+        )
         + f"; mean tokens per rollout: transformers {tokens['transformers']:.0f}, "
         f"llama.cpp {tokens['llamacpp']:.0f}, baseline {tokens['baseline']:.0f}"
     )
