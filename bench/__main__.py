@@ -104,14 +104,19 @@ def main() -> None:
                 note="no saved rows; `python -m bench` (full) or `python -m bench.learning` runs it",
             )
         ]
-    write_report(rows, quick=args.quick, failures=failures)
+    if not args.only:  # a partial run does not replace the table of a whole one
+        write_report(rows, quick=args.quick, failures=failures)
     print()
     print(text_table(rows))
     missed = [r for r in rows if r.met is False]
     print(
         f"\n{len(rows)} rows, {sum(r.met is True for r in rows)} goals met, {len(missed)} missed, "
         f"{len(failures)} benchmarks failed; {time.perf_counter() - start:.0f} s. "
-        f"Written: {Path('bench/results.json')} and {Path('bench/RESULTS.md')}"
+        + (
+            "(--only: bench/RESULTS.md left as it was)"
+            if args.only
+            else "Written: bench/results.json and bench/RESULTS.md"
+        )
     )
 
 

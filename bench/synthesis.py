@@ -80,7 +80,7 @@ def run(
     from engine.stages.synthesis_common import generation_schema, record_failure
     from engine.workspace import init_workspace
 
-    n = samples or (3 if quick else 8)
+    n = samples or (4 if quick else 12)
     with tempfile.TemporaryDirectory() as tmp:
         ws = init_workspace(Path(tmp) / "ws", "demo")
         if max_tokens:
@@ -221,7 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--samples", type=int, default=None, help="samples per side (default 8)")
+    parser.add_argument("--samples", type=int, default=None, help="samples per side (default 12; --quick 4)")
     parser.add_argument(
         "--max-tokens", type=int, default=None, help="override generation.max_tokens"
     )
