@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,13 +139,24 @@ class EventLog:
                     continue  # a damaged line is skipped, not fatal
         return events, offset
 
-    def follow(self, poll: float = 0.25, stop: Any = None) -> Iterator[Event]:
-        """Yield events as they are appended, until `stop()` is true (checked after each poll)."""
-        offset = 0
+    def follow(
+        self,
+        live: Callable[[], bool],
+        *,
+        from_start: bool = True,
+        poll: float = 0.25,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Iterator[Event]:
+        """Yield events as they are appended (from the start, or only new ones) while the writer is
+        `live()`; once it is not, the events it left, then the end. `should_stop()` ends at once."""
+        offset = 0 if from_start or not self.path.exists() else self.path.stat().st_size
         while True:
             events, offset = self.read(offset)
             yield from events
-            if stop is not None and stop():
+            if should_stop is not None and should_stop():
                 return
             if not events:
+                if not live():
+                    yield from self.read(offset)[0]
+                    return
                 time.sleep(poll)

@@ -330,17 +330,9 @@ def follow(
 ) -> Iterator[Event]:
     """Yield the run's events as they are written, until its process is gone (or `should_stop()`)."""
     info = get_run(workspace.store, run_id)
-    log = EventLog(info.folder / "events.jsonl")
-    offset = 0 if from_start or not log.path.exists() else log.path.stat().st_size
-    while True:
-        events, offset = log.read(offset)
-        yield from events
-        if should_stop is not None and should_stop():
-            return
-        info = get_run(workspace.store, info.id)
-        if info.status not in LIVE:
-            events, offset = log.read(offset)
-            yield from events
-            return
-        if not events:
-            time.sleep(poll)
+    return EventLog(info.folder / "events.jsonl").follow(
+        lambda: get_run(workspace.store, info.id).status in LIVE,
+        from_start=from_start,
+        poll=poll,
+        should_stop=should_stop,
+    )

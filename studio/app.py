@@ -11,6 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.jobs.stages import PIPELINE_STAGES
 from engine.workspace import Workspace
 from studio import SCREENS
 from studio.modals import ErrorModal, describe_error
@@ -23,7 +24,7 @@ PALETTE_ACTIONS = (
             "pipeline",
             f"run_stage('{stage}')",
         )
-        for stage in ("generate", "label", "probe", "adapt", "score", "select")
+        for stage in PIPELINE_STAGES
     ),
     ("Preview questions", "generate a few questions now (Preview, g)", "preview", "generate"),
     (

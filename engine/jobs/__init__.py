@@ -364,17 +364,9 @@ def follow_job(
 ) -> Iterator[Event]:
     """Yield the job's events as they are written, until it has ended (or `should_stop()`)."""
     info = get_job(workspace.store, key)
-    log = EventLog(info.events_path)
-    offset = 0 if from_start or not log.path.exists() else log.path.stat().st_size
-    while True:
-        events, offset = log.read(offset)
-        yield from events
-        if should_stop is not None and should_stop():
-            return
-        if not events:
-            info = get_job(workspace.store, info.id)
-            if not info.live:
-                events, offset = log.read(offset)
-                yield from events
-                return
-            time.sleep(poll)
+    return EventLog(info.events_path).follow(
+        lambda: get_job(workspace.store, info.id).live,
+        from_start=from_start,
+        poll=poll,
+        should_stop=should_stop,
+    )

@@ -15,6 +15,8 @@ from engine.config import TaskDefinition
 from engine.errors import RunError
 from engine.events import Event
 
+PIPELINE_STAGES = ("generate", "label", "probe", "adapt", "score", "select")
+"""The pipeline's stages in order (the studio lists, starts and names them from here)."""
 STAGES: dict[str, str] = {
     "generate": "engine.stages.generate:iter_generate",
     "label": "engine.stages.label:iter_label",

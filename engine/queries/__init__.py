@@ -20,9 +20,8 @@ from engine.queries.evaluations import (
     latest_pair,
     pair_evals,
 )
-from engine.queries.overview import origin_counts
 from engine.queries.selections import SelectedSample, latest_selection_id, selected_samples
-from engine.queries.training_runs import run, run_metrics_since, runs, runs_matching, train_runs
+from engine.queries.training_runs import run, run_metrics_since, runs_matching, train_runs
 from engine.store import Store
 
 __all__ = [
@@ -36,7 +35,6 @@ __all__ = [
     "pair_evals",
     "run",
     "run_metrics_since",
-    "runs",
     "runs_matching",
     "selected_samples",
     "train_runs",
@@ -382,20 +380,3 @@ def scored_pool(store: Store, revision_id: int, model: str | None = None) -> lis
             "decision": None if decision == "clear" else decision,
         }
     return list(pool.values())
-
-
-def adaptation_counts(store: Store, revision_id: int) -> dict[str, int]:
-    rows = store.query(
-        "SELECT x.correct, COUNT(*) n FROM probes x JOIN samples s ON s.id=x.sample_id "
-        "WHERE s.revision_id=? GROUP BY x.correct",
-        (revision_id,),
-    )
-    by = {int(r["correct"]): int(r["n"]) for r in rows}
-    origins = origin_counts(store, revision_id)
-    return {
-        "solved": by.get(1, 0),
-        "unsolved": by.get(0, 0),
-        "harder": origins.get("harder", 0),
-        "easier": origins.get("easier", 0),
-        "initial": origins.get("initial", 0),
-    }

@@ -7,10 +7,6 @@ from typing import Any
 from engine.store import Store
 
 
-def runs(store: Store) -> list[dict[str, Any]]:
-    return [dict(r) for r in store.query("SELECT * FROM runs ORDER BY created_at DESC, id")]
-
-
 def train_runs(store: Store) -> list[dict[str, Any]]:
     """Training runs, newest first."""
     return [

@@ -23,11 +23,10 @@ from engine.events import (
     StageWarning,
 )
 from engine.jobs import JobInfo
+from engine.jobs.stages import PIPELINE_STAGES
 from engine.progress import RateMeter, eta_text
-from engine.selection import histogram
 from engine.task_file import update_task_text, write_atomically
 from engine.workspace import Workspace
-from studio.engine_api import STAGES, exists, missing_notice, optional
 from studio.modals import ConfirmModal, ErrorModal
 from studio.runner import JobFollower
 from studio.screens.base import StudioScreen, reports_errors
@@ -37,7 +36,7 @@ from studio.text import shown
 from studio.widgets.histogram import Histogram
 
 BAND_STEP = 0.05
-PIPELINE_JOBS = (*STAGES, "run")
+PIPELINE_JOBS = (*PIPELINE_STAGES, "run")
 
 
 class PipelineScreen(StudioScreen):
@@ -63,7 +62,8 @@ class PipelineScreen(StudioScreen):
         self.meter = RateMeter()
         self.rule = "band"
         self.band = (0.0, 1.0)
-        self.m = 500
+        self.selection_size = 500
+        """selection.m: how many samples the selection keeps."""
         self.pool: list[dict[str, Any]] = []
         self._counts: dict[str, int] = {}
         self._pool_refreshed = 0.0
@@ -75,7 +75,7 @@ class PipelineScreen(StudioScreen):
         self.seed = 0
 
     def compose_body(self) -> ComposeResult:
-        yield OptionList(*(Option(name, id=name) for name in STAGES), id="stages")
+        yield OptionList(*(Option(name, id=name) for name in PIPELINE_STAGES), id="stages")
         yield ProgressBar(id="stage-progress", show_eta=False)
         yield Static("idle: pick a stage and press enter", id="stage-info")
         with Horizontal(id="pipeline-charts"):
@@ -91,7 +91,7 @@ class PipelineScreen(StudioScreen):
         self.query_one(ProgressBar).display = False
         try:
             selection = self.workspace.task().selection
-            self.rule, self.m = selection.rule, selection.m
+            self.rule, self.selection_size = selection.rule, selection.m
             self.band = (selection.band[0], selection.band[1])
             self.validation_share, self.seed = selection.validation_share, selection.seed
         except Exception:  # noqa: BLE001 - an invalid task.toml is reported on the Task screen
@@ -118,6 +118,7 @@ class PipelineScreen(StudioScreen):
         root, rid = self.workspace.root, self.studio.revision_id
 
         def load() -> dict[str, Any]:
+            from engine.stats import compute_stats
             from engine.status import workspace_status
 
             workspace = Workspace(root)  # its own connection: never share one across threads
@@ -126,28 +127,18 @@ class PipelineScreen(StudioScreen):
                     status: dict[str, Any] | None = workspace_status(workspace)
                 except SdrlError:
                     status = None  # an invalid task.toml is reported on the Task screen
-                compute_stats = optional("engine.stats", "compute_stats")
-                if compute_stats is not None:
-                    stats = compute_stats(workspace.store, rid)
-                    rewrites = stats["rewrites"]
-                    return {
-                        "status": status,
-                        "pool": queries.scored_pool(workspace.store, rid, stats["model"]),
-                        "counts": {
-                            **stats["probe"],
-                            "harder": rewrites["harder"]["produced"],
-                            "easier": rewrites["easier"]["produced"],
-                        },
-                        "before": stats["pass_rate"]["before_adaptation"],
-                        "after": stats["pass_rate"]["after_adaptation"],
-                    }
-                pool = queries.scored_pool(workspace.store, rid)
+                stats = compute_stats(workspace.store, rid)
+                rewrites = stats["rewrites"]
                 return {
                     "status": status,
-                    "pool": pool,
-                    "counts": queries.adaptation_counts(workspace.store, rid),
-                    "before": histogram([p["pass_rate"] for p in pool if p["origin"] == "initial"]),
-                    "after": histogram([p["pass_rate"] for p in pool]),
+                    "pool": queries.scored_pool(workspace.store, rid, stats["model"]),
+                    "counts": {
+                        **stats["probe"],
+                        "harder": rewrites["harder"]["produced"],
+                        "easier": rewrites["easier"]["produced"],
+                    },
+                    "before": stats["pass_rate"]["before_adaptation"],
+                    "after": stats["pass_rate"]["after_adaptation"],
                 }
             finally:
                 workspace.close()
@@ -170,7 +161,7 @@ class PipelineScreen(StudioScreen):
         if views["status"] is not None:
             options = self.query_one("#stages", OptionList)
             stages = views["status"]["stages"]
-            for name in STAGES:
+            for name in PIPELINE_STAGES:
                 counts = stages.get(name if name != "adapt" else "probe", {})
                 if name == "adapt":
                     counts = {
@@ -183,11 +174,7 @@ class PipelineScreen(StudioScreen):
                     for k, v in counts.items()
                     if not isinstance(v, str)
                 )
-                available = exists(STAGES[name][0])
-                options.replace_option_prompt(
-                    name,
-                    f"{name:<9} {summary}" + ("" if available else "  [dim](not available)[/]"),
-                )
+                options.replace_option_prompt(name, f"{name:<9} {summary}")
         self.pool = views["pool"]
         peak = max([*views["before"], *views["after"], 1])  # one y axis for both: heights compare
         for hist_id, key in (("#hist-before", "before"), ("#hist-after", "after")):
@@ -200,7 +187,7 @@ class PipelineScreen(StudioScreen):
 
     def update_band(self) -> None:
         train, val = preview_selection(
-            self.pool, self.rule, self.band, self.m, self.validation_share, self.seed
+            self.pool, self.rule, self.band, self.selection_size, self.validation_share, self.seed
         )
         band = self.band if self.rule == "band" else None
         for hist in self.query(Histogram):
@@ -209,7 +196,7 @@ class PipelineScreen(StudioScreen):
         self.query_one("#band-panel", Static).update(
             f"[b]selection[/] rule [b]{self.rule}[/] (b)\n"
             f"band [b]{self.band[0]:.2f} – {self.band[1]:.2f}[/]  ([ ] lo, - + hi)\n"
-            f"scored {len(self.pool)} · would select [b]{train + val}[/]\n(train {train}, val {val}; M={self.m})\n"
+            f"scored {len(self.pool)} · would select [b]{train + val}[/]\n(train {train}, val {val}; M={self.selection_size})\n"
             f"[b]adaptation[/] solved {c.get('solved', 0)} · unsolved {c.get('unsolved', 0)}\n"
             f"harder {c.get('harder', 0)} · easier {c.get('easier', 0)} produced\n"
             "ctrl+s saves the selection"
@@ -236,7 +223,7 @@ class PipelineScreen(StudioScreen):
     def action_confirm_selection(self) -> None:
         def save(ok: bool | None) -> None:
             if ok:
-                self._start("select", rule=self.rule, band=self.band, m=self.m)
+                self._start("select", rule=self.rule, band=self.band, m=self.selection_size)
 
         self.app.push_screen(
             ConfirmModal(
@@ -282,7 +269,7 @@ class PipelineScreen(StudioScreen):
 
     def action_run_stage(self, stage: str) -> None:
         """Start a stage by name with task.toml's settings (the palette's "Run <stage>")."""
-        self.query_one("#stages", OptionList).highlighted = list(STAGES).index(stage)
+        self.query_one("#stages", OptionList).highlighted = PIPELINE_STAGES.index(stage)
         self._start(stage)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -291,9 +278,6 @@ class PipelineScreen(StudioScreen):
 
     @reports_errors
     def _start(self, stage: str, **options: Any) -> None:
-        if not exists(STAGES[stage][0]):
-            self.notify(missing_notice(*STAGES[stage]), title="not available", severity="warning")
-            return
         if self.runner.running:
             self.notify(f"{self.runner.name} is still running; stop it first", severity="warning")
             return

@@ -11,13 +11,9 @@ from textual.widgets import Input, Static
 
 from engine.errors import SdrlError
 from engine.events import ItemDone, ItemFailed, Progress, StageFinished, Token
-from studio.engine_api import exists, missing_notice, optional
 from studio.preview_client import PreviewClient
 from studio.screens.base import StudioScreen, reports_errors
 from studio.text import shown
-
-PREVIEW = ("engine.stages.preview", "iter_preview")
-KEEP = ("engine.stages.preview", "keep_preview")
 
 
 class PreviewCard(Vertical):
@@ -104,14 +100,9 @@ class PreviewScreen(StudioScreen):
         yield VerticalScroll(id="previews")
 
     def on_mount(self) -> None:
-        self.set_interval(0.1, self.drain)
-        if not exists(PREVIEW[0]):
-            self.query_one("#preview-status", Static).update(
-                f"[yellow]{missing_notice(*PREVIEW)}[/]"
-            )
-            return
         self.worker = PreviewClient(self.workspace.root, self._engine())
         self.worker.start()  # warm up: imports now, so the first g only loads the model
+        self.set_interval(0.1, self.drain)
 
     def _engine(self) -> str:
         from engine.jobs.stages import native_engine
@@ -138,9 +129,7 @@ class PreviewScreen(StudioScreen):
 
     @reports_errors
     def action_generate(self) -> None:
-        if self.worker is None:
-            self.notify(missing_notice(*PREVIEW), title="not available", severity="warning")
-            return
+        assert self.worker is not None  # started on mount
         if self.worker.busy:
             self.notify("a preview is still being written; s stops it", severity="warning")
             return
@@ -234,14 +223,11 @@ class PreviewScreen(StudioScreen):
             return
         if card.result is None or card.state == "kept":
             return
-        keep = optional(*KEEP)
-        if keep is None:
-            self.notify(missing_notice(*KEEP), severity="warning")
-            return
         from engine.stages import StageContext
+        from engine.stages.preview import keep_preview
 
         ctx = StageContext.open(self.workspace)
-        card.kept_as = (keep(ctx, card.result), ctx.revision.id)
+        card.kept_as = (keep_preview(ctx, card.result), ctx.revision.id)
         card.mark("kept")
         self.notify(f"kept in the pool as sample #{card.kept_as[0]}", timeout=2)
         self.action_move(1)
@@ -266,18 +252,21 @@ class PreviewScreen(StudioScreen):
     @reports_errors
     def follow_kept(self) -> None:
         """Kept questions follow an edited task to its new revision, so they stay in the pool the stages see."""
-        kept = [c for c in self._ordered() if c.state == "kept" and c.kept_as and c.result]
-        keep = optional(*KEEP)
-        if not kept or keep is None:
+        kept = [
+            (c, c.kept_as[1], c.result)
+            for c in self._ordered()
+            if c.state == "kept" and c.kept_as and c.result
+        ]
+        if not kept:
             return
         from engine.stages import StageContext
+        from engine.stages.preview import keep_preview
 
         ctx = StageContext.open(self.workspace)  # records an edited task.toml as a new revision
         moved = 0
-        for card in kept:
-            old_revision = card.kept_as[1]  # type: ignore[index]
+        for card, old_revision, result in kept:
             if old_revision != ctx.revision.id:
-                card.kept_as = (keep(ctx, card.result), ctx.revision.id)
+                card.kept_as = (keep_preview(ctx, result), ctx.revision.id)
                 card.mark("kept", f"(followed the task from revision {old_revision})")
                 moved += 1
         if moved:

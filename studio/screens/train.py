@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,10 @@ from engine import queries
 from engine.config import TrainingSettings
 from engine.errors import ConfigError, RunError
 from engine.events import EventLog, ItemDone, StageFinished, StageWarning
-from engine.runs import training_settings
+from engine.runs import list_runs, resume_run, stop_run, training_settings
 from engine.settings_help import setting_description
 from engine.workspace import Workspace
 from studio import train_client
-from studio.engine_api import missing_notice, optional
 from studio.modals import ConfirmModal
 from studio.screens.base import StudioScreen, reports_errors
 from studio.text import shown, shown_line
@@ -253,15 +253,7 @@ class TrainScreen(StudioScreen):
         return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
     def refresh_runs(self) -> None:
-        list_runs = optional("engine.runs", "list_runs")
-        rows = (
-            [(r.id, r.status, r.step, r.total_steps) for r in list_runs(self.store)]
-            if list_runs
-            else [
-                (r["id"], r["status"], r["step"], r["total_steps"])
-                for r in queries.runs(self.store)
-            ]
-        )
+        rows = [(r.id, r.status, r.step, r.total_steps) for r in list_runs(self.store)]
         if tuple(rows) == self._runs_seen:
             return
         self._runs_seen = tuple(rows)
@@ -365,14 +357,10 @@ class TrainScreen(StudioScreen):
             f"[b]{at}[/]{compare} · " + " · ".join(shown(v) for v in values_line)
         )
 
-    def _confirm_then(self, question: str, fn_name: str) -> None:
+    def _confirm_then(self, question: str, fn: Callable[[Workspace, str], Any]) -> None:
         run_id = self.run_id or self._highlighted_run()
-        fn = optional("engine.runs", fn_name)
-        if run_id is None or fn is None:
-            self.notify(
-                missing_notice("engine.runs", fn_name) if fn is None else "no run selected",
-                severity="warning",
-            )
+        if run_id is None:
+            self.notify("no run selected", severity="warning")
             return
         root = self.workspace.root
 
@@ -385,19 +373,17 @@ class TrainScreen(StudioScreen):
 
         def go(ok: bool | None) -> None:
             if ok:
-                self.run_worker(act, name=fn_name, thread=True, exit_on_error=False)
+                self.run_worker(act, name=fn.__name__, thread=True, exit_on_error=False)
 
         self.app.push_screen(ConfirmModal(question.format(run_id=run_id)), go)
 
     @reports_errors
     def action_stop_run(self) -> None:
-        self._confirm_then(
-            "Stop run {run_id}? It saves a checkpoint and can be resumed.", "stop_run"
-        )
+        self._confirm_then("Stop run {run_id}? It saves a checkpoint and can be resumed.", stop_run)
 
     @reports_errors
     def action_resume_run(self) -> None:
-        self._confirm_then("Resume run {run_id} from its last checkpoint?", "resume_run")
+        self._confirm_then("Resume run {run_id} from its last checkpoint?", resume_run)
 
     # -- live dashboard -----------------------------------------------------------------------
     def poll(self) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import types
 
 from studio.modals import ConfirmModal, ErrorModal
 from studio.widgets.histogram import Histogram
@@ -23,7 +22,7 @@ async def test_moving_the_band_changes_the_selected_count(populated, make_app):
         screen = app.screen
         await wait_for(pilot, lambda: screen.loaded)  # the pool is read in a thread
         selection = populated.task().selection
-        assert screen.rule == selection.rule == "paper" and screen.m == selection.m
+        assert screen.rule == selection.rule == "paper" and screen.selection_size == selection.m
         assert screen.selected_count > selection.m  # M train samples and a validation share
         await pilot.press(*["minus"] * 20)  # upper edge down to 0.0
         assert screen.rule == "band" and screen.band == (0.0, 0.0)
@@ -75,18 +74,6 @@ async def test_job_failure_shows_title_and_hint(populated, make_app, monkeypatch
         assert isinstance(app.screen, ErrorModal)
         assert app.screen.error_title == "Nothing to generate from"
         assert "sdrl corpus add" in app.screen.error_hint
-
-
-async def test_missing_stage_is_a_notice_not_a_crash(populated, make_app, monkeypatch):
-    monkeypatch.setitem(
-        __import__("sys").modules, "engine.stages.generate", types.SimpleNamespace()
-    )
-    app = make_app(populated, "pipeline")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("enter", "enter")
-        await pilot.pause()
-        assert any("not available" in n.message for n in app._notifications)
-        assert app.is_running
 
 
 async def test_confirmed_band_is_saved_by_the_real_select_stage(populated, make_app):
