@@ -11,13 +11,11 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from engine import queries
-from studio.engine_api import missing_notice, optional
+from engine.jobs import get_job, start_job
 from studio.eval_form import EvalFormModal
 from studio.modals import TextModal
 from studio.screens.base import StudioScreen, reports_errors
 from studio.text import shown, shown_line
-
-START_JOB = ("engine.jobs", "start_job")
 
 
 def _acc(e: dict[str, Any] | None) -> str:
@@ -172,11 +170,7 @@ class EvalScreen(StudioScreen):
     @reports_errors
     def action_launch(self) -> None:
         """Start an eval job (benchmark, limit, run); it outlives the studio, and the table reloads when it ends."""
-        start_job = optional(*START_JOB)
-        if start_job is None:
-            self.notify(missing_notice(*START_JOB), title="not available", severity="warning")
-            return
-        runs = [r for r in queries.runs(self.store) if r["status"] == "finished"]
+        runs = [r for r in queries.train_runs(self.store) if r["status"] == "finished"]
 
         def chosen(options: dict[str, Any] | None) -> None:
             if options is None:
@@ -200,10 +194,7 @@ class EvalScreen(StudioScreen):
 
     def check_job(self, job_id: str) -> bool:
         """Whether the eval job still runs; when it has ended, reload the table or show its failure."""
-        get_job = optional("engine.jobs", "get_job")
-        job = get_job(self.store, job_id) if get_job else None
-        if job is None:
-            return False
+        job = get_job(self.store, job_id)
         if job.live:
             return True
         self.action_reload()
