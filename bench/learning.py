@@ -166,14 +166,14 @@ def evaluate(
 
 def label_check(ctx: Any, n: int) -> dict[str, Any] | None:
     """The instructor labels `n` computed one-step word problems by the label stage's vote: label accuracy vs truth."""
-    from engine.instructor_check import iter_instructor_check
+    from engine.instructor_check import iter_instructor_check, latest_report
     from engine.stages import run_blocking
 
     if n <= 0:
         return None
     done = run_blocking(iter_instructor_check(ctx, "worded", worded_label_set(n)))
-    assert done is not None
-    report = dict(done.counts)
+    report = latest_report(ctx.store)
+    assert done is not None and report is not None
     table = ", ".join(
         f">={row['level']:.2f}: {row['correct']}/{row['labels']}" for row in report["table"]
     )

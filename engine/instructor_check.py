@@ -38,7 +38,7 @@ def iter_instructor_check(
     votes: int | None = None,
     target: float = TARGET_ACCURACY,
 ) -> Iterator[Event]:
-    """Vote on every item, compare the majority with the gold answer, store and finish with the report in counts."""
+    """Vote on every item, compare the majority with the gold answer; the report is stored (see latest_report)."""
     from engine.backends.instructor import get_instructor
 
     gen = ctx.task.generation
@@ -83,7 +83,10 @@ def iter_instructor_check(
     report = make_report(benchmark, n_votes, checks, errors, target)
     if checks and not stopped:
         save_report(ctx.store, ctx.revision.id, report)
-    yield StageFinished(STAGE, counts=report, stopped=stopped)
+    # the table stays out of the counts (a one-line summary); readers take it from latest_report()
+    yield StageFinished(
+        STAGE, counts={k: v for k, v in report.items() if k != "table"}, stopped=stopped
+    )
 
 
 def make_report(

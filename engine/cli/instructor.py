@@ -52,7 +52,7 @@ def check_cmd(
     from engine.benchmarks import resolve_benchmark
     from engine.errors import RunError
     from engine.evaluate import load_benchmark, parse_mapping
-    from engine.instructor_check import iter_instructor_check, report_lines
+    from engine.instructor_check import iter_instructor_check, latest_report, report_lines
     from engine.stages import StageContext
 
     ws = workspace_from(ctx)
@@ -64,10 +64,12 @@ def check_cmd(
     )
     if finished is None or finished.stopped:
         raise RunError("The check stopped before the end; nothing was stored", "run it again")
+    report = latest_report(ws.store)
+    assert report is not None  # stored by the check that just finished
     if as_json:
-        echo_json(finished.counts)
+        echo_json(report)
         return
-    for line in report_lines(dict(finished.counts)):
+    for line in report_lines(report):
         click.echo(line)
 
 

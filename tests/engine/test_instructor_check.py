@@ -43,7 +43,9 @@ def test_check_scores_the_majority_against_gold_and_stores_the_report(
         iter_instructor_check(StageContext.open(workspace), "gen", items, votes=4)
     )
     assert finished is not None and not finished.stopped
-    report = finished.counts
+    assert "table" not in finished.counts and finished.counts["questions"] == 10
+    report = latest_report(workspace.store)
+    assert report is not None
     assert report["questions"] == 10 and report["accuracy"] == pytest.approx(0.5)
     table = {row["level"]: row for row in report["table"]}
     # even questions: 3 of 4 votes right (0.75, correct); odd: four different wrong answers (0.25, wrong)
@@ -51,7 +53,6 @@ def test_check_scores_the_majority_against_gold_and_stores_the_report(
     assert (table[0.25]["labels"], table[0.25]["correct"]) == (10, 5)
     assert table[1.0]["labels"] == 0
     assert report["suggested_low_agreement"] == 0.5  # nothing lies between 0.25 and 0.75
-    assert latest_report(workspace.store) == json.loads(json.dumps(report))
     lines = report_lines(report)
     assert any("generation.low_agreement = 0.5" in line for line in lines)
 
