@@ -131,6 +131,39 @@ def _read_records(path: Path) -> list[Any]:
     return records
 
 
+def run_with_adapter(workspace: Workspace, run_id: str) -> Any:
+    """The run (RunInfo; `run_id` may be a prefix) whose final adapter is evaluated; RunError when it has none yet."""
+    from engine.runs import get_run
+
+    info = get_run(workspace.store, run_id)
+    if not (info.adapter / "adapter_config.json").is_file():
+        raise RunError(
+            f"Run {info.id} has no final adapter (status {info.status})",
+            f"let it finish, or `sdrl runs resume {info.id}`",
+        )
+    return info
+
+
+def eval_items(
+    workspace: Workspace,
+    task: Any,
+    revision_id: int,
+    *,
+    benchmark: str | Path | None,
+    mapping: str | None = None,
+    limit: int | None = None,
+    run_id: str | None = None,
+) -> tuple[str, list[Item]]:
+    """(name, items) to evaluate: a built-in or file benchmark, else the val split (of `run_id`'s selection)."""
+    from engine.benchmarks import resolve_benchmark
+
+    if benchmark:
+        name, path = resolve_benchmark(benchmark)
+        return name, load_benchmark(path, task_checker(task), parse_mapping(mapping), limit)
+    name, items = val_items(workspace, task, revision_id, run_id)
+    return name, items[:limit] if limit else items
+
+
 def val_items(
     workspace: Workspace, task: Any, revision_id: int, run_id: str | None = None
 ) -> tuple[str, list[Item]]:

@@ -10,38 +10,13 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import RunError
+from engine.training.preflight import Preflight, Problem
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Problem:
-    level: str
-    title: str
-    hint: str
-    forceable: bool = False
-
-
-@dataclass(frozen=True)
-class PreflightReport:
-    """What engine.training.preflight.Preflight says, as read back from `sdrl train --check --json`."""
-
-    facts: dict[str, Any] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def level(self) -> str:
-        levels = {p.level for p in self.problems}
-        return "blocker" if "blocker" in levels else "warning" if levels else "ok"
-
-    @property
-    def ok(self) -> bool:
-        return self.level != "blocker"
 
 
 def run_sdrl(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -84,13 +59,14 @@ def set_args(overrides: dict[str, Any]) -> list[str]:
     return args
 
 
-def training_preflight(root: Path, overrides: dict[str, Any]) -> PreflightReport:
+def training_preflight(root: Path, overrides: dict[str, Any]) -> Preflight:
     done = run_sdrl(root, "train", "--check", "--json", *set_args(overrides))
     try:
         data = json.loads(done.stdout)
     except ValueError:
         raise cli_error(done) from None
-    return PreflightReport(data["facts"], [Problem(**problem) for problem in data["problems"]])
+    # the engine's own Preflight, read back from JSON (the module imports no model library)
+    return Preflight([Problem(**problem) for problem in data["problems"]], data["facts"])
 
 
 def launch_training(root: Path, overrides: dict[str, Any], force: bool = False) -> str:

@@ -131,12 +131,9 @@ def run_cmd(
 
     Prints how many items share an n-gram (generation.decontaminate_ngram words) with the training set and warns when any do.
     """
-    from engine.answers import task_checker
-    from engine.benchmarks import resolve_benchmark
     from engine.errors import RunError
-    from engine.evaluate import compare, load_benchmark, parse_mapping, val_items
+    from engine.evaluate import compare, eval_items, run_with_adapter
     from engine.jobs.eval_stage import eval_passes
-    from engine.runs import get_run
 
     ws = workspace_from(ctx)
     if bool(benchmark) == bool(split):
@@ -145,20 +142,11 @@ def run_cmd(
             "e.g. sdrl eval run --benchmark gsm8k --limit 100",
         )
     if run_id:
-        info = get_run(ws.store, run_id)
-        if not (info.adapter / "adapter_config.json").is_file():
-            raise RunError(
-                f"Run {info.id} has no final adapter (status {info.status})",
-                f"let it finish, or `sdrl runs resume {info.id}`",
-            )
-        run_id = info.id
+        run_id = run_with_adapter(ws, run_id).id
     revision, task = ws.current_revision()
-    if benchmark:
-        _, path = resolve_benchmark(benchmark)
-        items = load_benchmark(path, task_checker(task), parse_mapping(mapping), limit)
-    else:
-        _, items = val_items(ws, task, revision.id, run_id)
-        items = items[:limit] if limit else items
+    _, items = eval_items(
+        ws, task, revision.id, benchmark=benchmark, mapping=mapping, limit=limit, run_id=run_id
+    )
     overlap = _report_overlap(ws, task, revision.id, run_id, items, as_json)
     options = {
         # a file is named absolutely (the job runs in the workspace); a built-in by its name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.errors import RunError
 from engine.events import Event
 from engine.stages import StageContext
 
@@ -26,29 +25,18 @@ def iter_eval_job(
     max_tokens: int | None = None,
     no_base: bool = False,
 ) -> Iterator[Event]:
-    from engine.answers import task_checker
-    from engine.benchmarks import resolve_benchmark
-    from engine.evaluate import iter_eval, load_benchmark, parse_mapping, val_items
-    from engine.runs import get_run
+    from engine.evaluate import eval_items, iter_eval, run_with_adapter
 
     task, ws = ctx.task, ctx.workspace
     adapter = None
     if run_id:
-        info = get_run(ws.store, run_id)
-        if not (info.adapter / "adapter_config.json").is_file():
-            raise RunError(
-                f"Run {info.id} has no final adapter (status {info.status})",
-                f"let it finish, or `sdrl runs resume {info.id}`",
-            )
+        info = run_with_adapter(ws, run_id)
         adapter, run_id = info.adapter, info.id
         model = model or info.base_model
     model = model or task.models.base
-    if benchmark:
-        name, path = resolve_benchmark(benchmark)
-        items = load_benchmark(path, task_checker(task), parse_mapping(mapping), limit)
-    else:
-        name, items = val_items(ws, task, ctx.revision.id, run_id)
-        items = items[:limit] if limit else items
+    name, items = eval_items(
+        ws, task, ctx.revision.id, benchmark=benchmark, mapping=mapping, limit=limit, run_id=run_id
+    )
     tokens = max_tokens or task.difficulty.probe_max_tokens
     for label in eval_passes(run_id, no_base):
         yield from iter_eval(
