@@ -87,6 +87,7 @@ def main() -> None:
     rows: list[Result] = []
     failures: list[str] = []
     start = time.perf_counter()
+    load_at_start = [round(x, 1) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             found, failure = run_one(name, args.quick, Path(tmp) / f"{name}.json")
@@ -105,7 +106,13 @@ def main() -> None:
             )
         ]
     if not args.only:  # a partial run does not replace the table of a whole one
-        write_report(rows, quick=args.quick, failures=failures)
+        write_report(
+            rows,
+            quick=args.quick,
+            failures=failures,
+            load_at_start=load_at_start,
+            seconds=time.perf_counter() - start,
+        )
     print()
     print(text_table(rows))
     missed = [r for r in rows if r.met is False]

@@ -165,7 +165,16 @@ def machine() -> dict[str, object]:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "commit": commit(),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
     }
+
+
+def _load(values: object) -> str:
+    return (
+        ", ".join(f"{v:.1f}" for v in values)
+        if isinstance(values, list | tuple) and values
+        else "?"
+    )
 
 
 def _cell(row: Result, name: str) -> str:
@@ -203,9 +212,21 @@ def text_table(rows: Sequence[Result]) -> str:
     return "\n".join(out)
 
 
-def write_report(rows: Sequence[Result], *, quick: bool, failures: Sequence[str] = ()) -> None:
+def write_report(
+    rows: Sequence[Result],
+    *,
+    quick: bool,
+    failures: Sequence[str] = (),
+    load_at_start: Sequence[float] = (),
+    seconds: float | None = None,
+) -> None:
     """bench/results.json (everything, machine-readable) and bench/RESULTS.md (the table and its notes)."""
-    info = {**machine(), "mode": "quick" if quick else "full"}
+    info = {
+        **machine(),
+        "mode": "quick" if quick else "full",
+        "load_average_at_start": list(load_at_start),
+        "seconds": round(seconds) if seconds is not None else None,
+    }
     RESULTS_JSON.write_text(
         json.dumps(
             {**info, "failures": list(failures), "rows": [asdict(r) for r in rows]}, indent=2
@@ -218,7 +239,13 @@ def write_report(rows: Sequence[Result], *, quick: bool, failures: Sequence[str]
         "# Benchmark results",
         "",
         f"`python -m bench{' --quick' if quick else ''}` on {info['date']}; CPU: {info['cpu']} "
-        f"({info['cores']} logical cores); Python {info['python']}; commit `{info['commit']}`.",
+        f"({info['cores']} logical cores); Python {info['python']}; commit `{info['commit']}`"
+        + (f"; took {info['seconds']} s" if seconds is not None else "")
+        + ".",
+        "",
+        f"Load average (1, 5, 15 min) at the start {_load(load_at_start)}, at the end "
+        f"{_load(info['load_average'])}: other work on the machine slows both sides of a ratio alike, "
+        "but widens its spread and inflates the absolute figures.",
         "",
         "Each ratio comes from one process that ran both sides, alternating; the spread is the lowest "
         "and highest per-round ratio. Rows without a baseline compare against a fixed target.",

@@ -221,7 +221,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--samples", type=int, default=None, help="samples per side (default 12; --quick 4)")
+    parser.add_argument(
+        "--samples", type=int, default=None, help="samples per side (default 12; --quick 4)"
+    )
     parser.add_argument(
         "--max-tokens", type=int, default=None, help="override generation.max_tokens"
     )
