@@ -33,3 +33,8 @@ def iter_count(
 
 
 STAGES_ENV = {"SDRL_STAGES": "generate=tests.job_stages:iter_count"}
+
+
+def iter_slow_count(ctx: StageContext, **_ignored: object) -> Iterator[Event]:
+    """A counter that runs long enough to be killed, stopped or followed from a new studio."""
+    yield from iter_count(ctx, n=3000, delay=0.1)
