@@ -107,7 +107,8 @@ def pid_runs(pid: int | None, marker: str) -> bool:
 
 
 def processes_alive(info: JobInfo) -> bool:
-    marker = info.run_id or info.id
+    # a train job's worker is the training worker, named by its run; every other worker by the job id
+    marker = info.run_id if info.stage == "train" and info.run_id else info.id
     return pid_runs(info.supervisor_pid, info.id) or pid_runs(info.pid, marker)
 
 
@@ -198,7 +199,8 @@ def get_job(store: Store, key: str) -> JobInfo:
 
 def job_for_run(store: Store, run_id: str) -> JobInfo | None:
     rows = store.query(
-        "SELECT * FROM jobs WHERE run_id=? ORDER BY created_at DESC, rowid DESC LIMIT 1", (run_id,)
+        "SELECT * FROM jobs WHERE stage='train' AND run_id=? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        (run_id,),
     )
     return _refresh(store, _info(rows[0])) if rows else None
 
