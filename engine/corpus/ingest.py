@@ -182,59 +182,60 @@ def iter_ingest(
     files = list(_expand(paths))
     counts = {"added": 0, "updated": 0, "unchanged": 0, "skipped": 0, "passages": 0}
     yield StageStarted(STAGE, total=len(files))
-    stopped = False
-    for done, (path, explicit) in enumerate(files, 1):
-        if should_stop():
-            stopped = True
-            break
-        name = _name(path, root)
-        try:
-            if not path.is_file():
-                raise _Skip("no such file")
-            if path.suffix.lower() not in SUPPORTED:
-                raise _Skip(
-                    f"unsupported file type {path.suffix or '(none)'}; use .txt, .md or .jsonl"
-                )
-            data = path.read_bytes()
-            digest = hashlib.sha256(data).hexdigest()
-            known = store.scalar("SELECT sha256 FROM documents WHERE path=?", (name,))
-            if known == digest:
-                result = FileResult(name, "unchanged")
-            else:
-                passages, note = _passages(
-                    path, _decode(data), chunk_chars, overlap, jsonl_field, should_stop
-                )
-                if should_stop():
-                    raise _Stopped
-                # the database and the index together take about three times the text
-                require_free_space(store.path, 3 * len(data) + 2**20)
-                _, updated = _store_document(store, name, digest, len(data), passages)
-                note = f"skipped {note}" if note else ""
-                result = FileResult(name, "updated" if updated else "added", len(passages), note)
-                counts["passages"] += len(passages)
-            counts[result.status] += 1
-            yield ItemDone(STAGE, item_id=name, detail=result.__dict__)
-        except _Stopped:
-            stopped = True
-            break
-        except (_Skip, OSError) as exc:
-            counts["skipped"] += 1
-            reason = str(exc) if isinstance(exc, _Skip) else f"cannot read: {exc.strerror or exc}"
-            yield ItemFailed(STAGE, item_id=name, reason=reason, detail={"explicit": explicit})
-        yield Progress(STAGE, done=done, total=len(files), unit="files")
-    yield from sync_index(store, index_dir)
-    yield StageFinished(STAGE, counts=counts, stopped=stopped)
-
-
-def sync_index(store: Store, index_dir: Path) -> Iterator[Event]:
-    """Index what the store holds and the index lacks (this run's files, or another's interrupted
-    run), waiting for another process's index write first, with a warning that says so."""
+    # one corpus writer at a time, for the files and the index alike: a second one waits (and says
+    # so), and a search meanwhile reads the last committed index or hears that it is being built
     if writer_busy(index_dir):
         yield StageWarning(
-            STAGE, message="another process is writing the corpus index; waiting for it to finish"
+            STAGE, message="another process is adding to the corpus; waiting for it to finish"
         )
     with writer_lock(index_dir):
+        stopped = False
+        for done, (path, explicit) in enumerate(files, 1):
+            if should_stop():
+                stopped = True
+                break
+            name = _name(path, root)
+            try:
+                if not path.is_file():
+                    raise _Skip("no such file")
+                if path.suffix.lower() not in SUPPORTED:
+                    raise _Skip(
+                        f"unsupported file type {path.suffix or '(none)'}; use .txt, .md or .jsonl"
+                    )
+                data = path.read_bytes()
+                digest = hashlib.sha256(data).hexdigest()
+                known = store.scalar("SELECT sha256 FROM documents WHERE path=?", (name,))
+                if known == digest:
+                    result = FileResult(name, "unchanged")
+                else:
+                    passages, note = _passages(
+                        path, _decode(data), chunk_chars, overlap, jsonl_field, should_stop
+                    )
+                    if should_stop():
+                        raise _Stopped
+                    # the database and the index together take about three times the text
+                    require_free_space(store.path, 3 * len(data) + 2**20)
+                    _, updated = _store_document(store, name, digest, len(data), passages)
+                    note = f"skipped {note}" if note else ""
+                    result = FileResult(
+                        name, "updated" if updated else "added", len(passages), note
+                    )
+                    counts["passages"] += len(passages)
+                counts[result.status] += 1
+                yield ItemDone(STAGE, item_id=name, detail=result.__dict__)
+            except _Stopped:
+                stopped = True
+                break
+            except (_Skip, OSError) as exc:
+                counts["skipped"] += 1
+                reason = (
+                    str(exc) if isinstance(exc, _Skip) else f"cannot read: {exc.strerror or exc}"
+                )
+                yield ItemFailed(STAGE, item_id=name, reason=reason, detail={"explicit": explicit})
+            yield Progress(STAGE, done=done, total=len(files), unit="files")
+        # index what the store holds and the index lacks (this run's files, or an interrupted run's)
         PassageIndex(index_dir, store).sync()
+    yield StageFinished(STAGE, counts=counts, stopped=stopped)
 
 
 def ingest(

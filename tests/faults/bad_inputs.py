@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import signal
 import sqlite3
 import traceback
 from collections.abc import Callable
@@ -51,11 +52,15 @@ def run_cli(args: list[str]) -> tuple[int, str, str]:
     CREATED_REVISIONS.clear()
     out, err = io.StringIO(), io.StringIO()
     code: int | str | None = 0
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             main(args)
         except SystemExit as exc:
             code = exc.code
+        finally:  # commands install their Ctrl-C handlers; the caller keeps its own
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
     return (code if isinstance(code, int) else 1), out.getvalue(), err.getvalue()
 
 
