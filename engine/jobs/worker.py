@@ -18,7 +18,7 @@ from engine.events import Event, EventLog, ModelLoading, StageFinished, Token, t
 from engine.jobs import JobInfo, get_job, resume_hint, set_state
 from engine.jobs.stages import model_of, stage_function
 from engine.stages import StageContext
-from engine.store import Store
+from engine.store import Store, discard_unused_revisions
 from engine.workspace import Workspace
 
 
@@ -66,6 +66,7 @@ def run_job(root: Path, job_id: str) -> int:
                 last = event
     except SdrlError as exc:
         set_state(store, job_id, "failed", cause=exc.title, hint=exc.hint, returncode=exc.exit_code)
+        discard_unused_revisions()  # a failed command leaves no new task revision behind
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the job must record any failure before it ends
         traceback.print_exc()
