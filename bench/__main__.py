@@ -95,7 +95,7 @@ def main() -> None:
             if failure:
                 failures.append(failure)
                 print(failure, file=sys.stderr)
-    if LEARNING not in names:
+    if not args.only and LEARNING not in names:
         saved = load_rows(LEARNING)
         rows += saved or [
             Result(

@@ -165,13 +165,13 @@ def run(
     results = [
         Result(
             "synthesis",
-            "decode rate, generate stage vs raw llama-cpp-python",
+            "decode rate, generate stage vs raw llama-cpp-python (median of per-sample ratios)",
             f"{rate(per_side['ours'], 'decoded', 'decode_s'):.1f} tok/s",
             f"{rate(per_side['raw'], 'decoded', 'decode_s'):.1f} tok/s",
             decode_ratio,
             f">= {DECODE_GOAL}",
             at_least(decode_ratio, DECODE_GOAL),
-            spread(decode_ratios) if len(decode_ratios) > 1 else "",
+            spread(decode_ratios, unit="samples") if len(decode_ratios) > 1 else "",
             common
             + "; decode time = wall - llama.cpp prompt time, so our stage's overhead counts here",
             {"per_sample": per_side},
@@ -182,7 +182,7 @@ def run(
             f"{rate(per_side['ours'], 'prompt_tokens', 'prompt_s'):.0f} tok/s",
             f"{rate(per_side['raw'], 'prompt_tokens', 'prompt_s'):.0f} tok/s",
             median(prompt_ratios) if prompt_ratios else None,
-            spread=spread(prompt_ratios) if len(prompt_ratios) > 1 else "",
+            spread=spread(prompt_ratios, unit="samples") if len(prompt_ratios) > 1 else "",
         ),
     ]
     if preview is not None:
