@@ -1,4 +1,4 @@
-"""Deterministic store contents for studio tests, snapshots, screenshots and the benchmark (fixed times, no randomness)."""
+"""Deterministic store contents for studio tests, snapshots and the benchmark (fixed times, no randomness)."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def add_evals(ws: Workspace, run_id: str | None = None) -> None:
 
 
 def preview_events() -> list:
-    """What the preview stage streams for two questions (fixed text, for snapshots and screenshots)."""
+    """What the preview stage streams for two questions (fixed text, for snapshots)."""
     from engine.events import ItemDone, StageFinished, StageStarted, Token
 
     events: list = [StageStarted("preview", total=2, ts=T0)]
