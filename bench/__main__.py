@@ -21,7 +21,8 @@ from bench.report import REPO, Result, load_rows, read_rows, rows_file, text_tab
 BENCHMARKS = ("startup", "studio", "retrieval", "synthesis", "train", "score")
 """Run in this order by `python -m bench`; the learning study (full runs only) comes last."""
 LEARNING = "learning"
-TIMEOUT_S = {"quick": 900, "full": 4 * 3600}
+TIMEOUT_S = {"quick": 1800, "full": 4 * 3600}
+"""A safety net per benchmark; on an idle 2-core machine the whole quick run takes under 10 minutes."""
 
 
 def _children_cpu() -> float:
