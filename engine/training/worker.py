@@ -16,7 +16,14 @@ from engine.answers import task_checker
 from engine.backends.solver import PLAIN_STOP
 from engine.config import TaskDefinition
 from engine.errors import RunError, SdrlError
-from engine.events import EventLog, ItemDone, StageFinished, StageStarted, StageWarning
+from engine.events import (
+    EventLog,
+    ItemDone,
+    ModelLoading,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+)
 from engine.prompting import solve_messages
 from engine.store import Store
 from engine.training.configs import (
@@ -157,6 +164,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
             sample_every=task.training.sample_every,
             should_stop=lambda: stop.is_set() or (run_dir / "stop").exists(),
         )
+        log.append(ModelLoading("train", model=config["base_model"]))  # followers say "loading …"
         trainer = build_trainer(
             task, config["base_model"], rows, run_dir / "checkpoints", [callback]
         )

@@ -15,7 +15,14 @@ from textual.widgets import DataTable, Input, Label, Static
 from engine import queries
 from engine.config import TrainingSettings
 from engine.errors import ConfigError, RunError
-from engine.events import EventLog, ItemDone, StageFinished, StageWarning
+from engine.events import (
+    EventLog,
+    ItemDone,
+    ModelLoading,
+    StageFinished,
+    StageStarted,
+    StageWarning,
+)
 from engine.runs import list_runs, resume_run, stop_run, training_settings
 from engine.settings_help import setting_description
 from engine.workspace import Workspace
@@ -82,6 +89,8 @@ class TrainScreen(StudioScreen):
         self._log_offset = 0
         self._runs_seen: tuple[Any, ...] = ()
         self.samples: list[dict[str, Any]] = []
+        self.loading_model: str | None = None
+        """The model the attached run is loading (its log says so until the trainer starts)."""
         self.points: dict[str, list[tuple[int, float]]] = {}
         """(step, value) per metric of the attached run."""
         self.compare_id: str | None = None
@@ -278,6 +287,7 @@ class TrainScreen(StudioScreen):
         self.series = {}
         self.points = {}
         self.samples = []
+        self.loading_model = None
         self.cursor_step = None
         self._after_rowid = 0
         self._log_offset = 0
@@ -410,9 +420,18 @@ class TrainScreen(StudioScreen):
                 self.notify(event.message, severity="warning")
             elif isinstance(event, StageFinished):
                 self.refresh_runs()
+            elif isinstance(event, ModelLoading):
+                self.loading_model = event.model
+            elif isinstance(event, StageStarted):
+                self.loading_model = None  # the model is loaded: the trainer has started
+        loading = (
+            f" · loading {shown(self.loading_model)}…"
+            if self.loading_model and run["status"] in ("queued", "running")
+            else ""
+        )
         self.query_one("#run-info", Static).update(
             f"[b]{run['id']}[/] {run['status']} · step {run['step']}/{run['total_steps'] or '?'} · "
-            f"{shown(run['base_model'])}"
+            f"{shown(run['base_model'])}{loading}"
             + (f"\n[dim]{shown(run['message'])}[/]" if run["message"] else "")
         )
         if new:

@@ -136,3 +136,23 @@ async def test_launch_calls_start_run_with_the_form(populated, make_app, monkeyp
             await pilot.pause(0.05)
         assert calls and calls[0][0]["max_steps"] == 7 and calls[0][1] is False
         assert app.screen.run_id == RUN
+
+
+async def test_a_run_loading_its_model_says_so(workspace, make_app, fake_worker):
+    from engine.events import EventLog, ModelLoading, StageStarted
+
+    folder = add_run(workspace, "r-load", steps=0, status="running")
+    with workspace.store.transaction() as conn:
+        conn.execute("UPDATE runs SET pid=? WHERE id='r-load'", (fake_worker,))
+    log = EventLog(folder / "events.jsonl")
+    log.append(ModelLoading("train", model="gemma3-270m"))
+    app = make_app(workspace, "train")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.screen.attach("r-load")
+        await pilot.pause()
+        assert "loading gemma3-270m…" in str(app.screen.query_one("#run-info").render())
+        log.append(StageStarted("train", total=20))  # the trainer started: the model is in
+        app.screen.poll()
+        await pilot.pause()
+        assert "loading" not in str(app.screen.query_one("#run-info").render())
