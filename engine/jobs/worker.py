@@ -65,8 +65,9 @@ def run_job(root: Path, job_id: str) -> int:
             if isinstance(event, StageFinished):
                 last = event
     except SdrlError as exc:
+        # before the state: a follower that sees "failed" must find no new task revision behind
+        discard_unused_revisions()
         set_state(store, job_id, "failed", cause=exc.title, hint=exc.hint, returncode=exc.exit_code)
-        discard_unused_revisions()  # a failed command leaves no new task revision behind
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the job must record any failure before it ends
         traceback.print_exc()
