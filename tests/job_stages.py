@@ -38,3 +38,9 @@ STAGES_ENV = {"SDRL_STAGES": "generate=tests.job_stages:iter_count"}
 def iter_slow_count(ctx: StageContext, **_ignored: object) -> Iterator[Event]:
     """A counter that runs long enough to be killed, stopped or followed from a new studio."""
     yield from iter_count(ctx, n=3000, delay=0.1)
+
+
+def iter_bug(ctx: StageContext, **_ignored: object) -> Iterator[Event]:
+    """A stage with a bug: the job fails with the exception as its cause and the traceback in job.log."""
+    yield StageStarted("count", total=1)
+    raise RuntimeError("a bug in the stage")

@@ -149,3 +149,17 @@ def test_unknown_job_and_ambiguous_prefix(workspace) -> None:
         info = start_job(workspace, "generate", {"n": 1, "delay": 0})
         wait_until(lambda: not get_job(workspace.store, info.id).live)
         stop_job(workspace, info.id)
+
+
+def test_a_stage_bug_fails_the_job_with_the_traceback_in_its_log(workspace, monkeypatch) -> None:
+    monkeypatch.setenv("SDRL_STAGES", "label=tests.job_stages:iter_bug")
+    root = workspace.root
+    done = run_sdrl("label", cwd=root)
+    assert done.returncode == 1 and "error: RuntimeError: a bug in the stage" in done.stderr
+    shown = json.loads(run_sdrl("jobs", "show", "latest", "--json", cwd=root).stdout)
+    assert shown["state"] == "failed" and shown["stage"] == "label"
+    assert "sdrl jobs resume" in shown["hint"]
+    logs = run_sdrl("jobs", "logs", shown["id"][:5], cwd=root)
+    assert (
+        logs.returncode == 0 and "Traceback" in logs.stdout and "a bug in the stage" in logs.stdout
+    )
