@@ -62,6 +62,9 @@ async def shoot(workspace, screen: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workspace", help="a workspace after a real demo run")
+    parser.add_argument(
+        "--only", nargs="+", choices=SCREENS, default=SCREENS, help="shoot only these screens"
+    )
     args = parser.parse_args()
     os.environ["TZ"] = "UTC"
     time.tzset()
@@ -70,7 +73,7 @@ def main() -> None:
         copy = Path(tmp) / Path(args.workspace).resolve().name
         shutil.copytree(args.workspace, copy, ignore=shutil.ignore_patterns("*.partial"))
         workspace = open_workspace(copy)
-        for screen in SCREENS:
+        for screen in args.only:
             print(asyncio.run(shoot(workspace, screen)).relative_to(REPO))
         workspace.close()
 
