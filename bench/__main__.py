@@ -22,7 +22,7 @@ BENCHMARKS = ("startup", "studio", "retrieval", "synthesis", "train", "score")
 """Run in this order by `python -m bench`; the learning study (full runs only) comes last."""
 LEARNING = "learning"
 TIMEOUT_S = {"quick": 1800, "full": 4 * 3600}
-"""A safety net per benchmark; on an idle 2-core machine the whole quick run takes under 10 minutes."""
+"""A safety net per benchmark, for a machine busy with other work (the quick run is sized for 10 minutes on 2 idle cores)."""
 
 
 def _children_cpu() -> float:

@@ -44,13 +44,13 @@ class Result:
     """Raw figures (per-round values, counts) kept in results.json for whoever checks the table."""
 
 
-def spread(values: Sequence[float], digits: int = 2) -> str:
-    """ "lo-hi over N rounds" of a list of per-round ratios."""
+def spread(values: Sequence[float], digits: int = 2, unit: str = "rounds") -> str:
+    """ "lo-hi over N rounds" of a list of per-round (or per-sample) ratios."""
     if not values:
         return ""
     if len(values) == 1:
-        return "1 round"
-    return f"{min(values):.{digits}f}-{max(values):.{digits}f} over {len(values)} rounds"
+        return f"1 {unit.rstrip('s')}"
+    return f"{min(values):.{digits}f}-{max(values):.{digits}f} over {len(values)} {unit}"
 
 
 def median(values: Sequence[float]) -> float:

@@ -24,6 +24,7 @@ def test_spread_names_the_range_and_the_rounds() -> None:
     assert report.spread([1.02, 0.98, 1.1]) == "0.98-1.10 over 3 rounds"
     assert report.spread([1.0]) == "1 round"
     assert report.spread([]) == ""
+    assert report.spread([0.9, 1.1], unit="samples") == "0.90-1.10 over 2 samples"
 
 
 def test_saved_rows_come_back_noting_when_they_were_measured(tmp_path, monkeypatch) -> None:
