@@ -10,13 +10,12 @@ pytestmark = pytest.mark.slow
 
 
 async def test_real_preview_streams_a_question(workspace, make_app):
-    text = workspace.task_file.read_text()
+    import tomlkit
+
+    doc = tomlkit.parse(workspace.task_file.read_text())
     # a short reply keeps the test quick; a cut-off JSON reply is a counted parse failure, which is fine here
-    workspace.task_file.write_text(
-        text.replace("[generation]\n", "[generation]\nmax_tokens = 48\n", 1).replace(
-            "max_tokens = 256\nvote_max_tokens", "vote_max_tokens", 1
-        )
-    )
+    doc["generation"]["max_tokens"] = 48  # type: ignore[index]
+    workspace.task_file.write_text(tomlkit.dumps(doc))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
         app.screen.query_one("#preview-k").value = "1"
