@@ -281,9 +281,31 @@ class PassageIndex:
         return IndexCheck(store_passages, indexed, stale, in_step, repaired)
 
 
+_READERS: dict[Path, tuple[tuple[int, int], PassageIndex]] = {}
+"""Open indexes of this process, by folder, with the state file's identity when they were opened: opening
+a tantivy index costs milliseconds, far more than a query, so repeated searches reuse it."""
+
+
+def _reader(store: Store, folder: Path) -> PassageIndex:
+    """A PassageIndex for `folder`, reused while the committed state is the one it was opened on."""
+    folder = Path(folder).resolve()
+    try:
+        st = os.stat(folder / STATE_FILE)
+        stamp = (st.st_ino, st.st_mtime_ns)
+    except OSError:
+        return PassageIndex(folder, store)  # nothing committed yet: no reuse, the reader explains
+    cached = _READERS.get(folder)
+    if cached is not None and cached[0] == stamp:
+        cached[1].store = store
+        return cached[1]
+    index = PassageIndex(folder, store)
+    _READERS[folder] = (stamp, index)
+    return index
+
+
 def search(store: Store, folder: Path, query: str, k: int = 10) -> list[Hit]:
     """BM25 top-k passages for any text (it is reduced to plain word terms first)."""
-    ids = PassageIndex(folder, store).search_ids(query, k)
+    ids = _reader(store, folder).search_ids(query, k)
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
