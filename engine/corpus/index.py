@@ -288,7 +288,7 @@ a tantivy index costs milliseconds, far more than a query, so repeated searches 
 
 def _reader(store: Store, folder: Path) -> PassageIndex:
     """A PassageIndex for `folder`, reused while the committed state is the one it was opened on."""
-    folder = Path(folder).resolve()
+    folder = Path(folder)
     try:
         st = os.stat(folder / STATE_FILE)
         stamp = (st.st_ino, st.st_mtime_ns)
