@@ -18,6 +18,7 @@ import click
 from engine.cli.common import echo_json, render_events, workspace_from
 from engine.errors import RunError
 from engine.events import Event
+from engine.text import visible, visible_line
 from engine.workspace import Workspace
 
 STOPPED_EXIT = 130
@@ -114,9 +115,9 @@ def report_outcome(info: Any) -> Any:
             err=True,
         )
         sys.exit(STOPPED_EXIT)
-    click.secho(f"error: {info.cause}", fg="red", err=True)
+    click.secho(f"error: {visible(info.cause)}", fg="red", err=True)
     if info.hint:
-        click.echo(f"  fix: {info.hint}", err=True)
+        click.echo(f"  fix: {visible(info.hint)}", err=True)
     code = info.returncode
     if code is not None and code < 0:
         sys.exit(128 - code)  # the shell's convention for death by signal N
@@ -166,11 +167,13 @@ def jobs_show(ctx: click.Context, job: str, as_json: bool) -> None:
         echo_json(info.as_dict())
         return
     click.echo(_line(info))
-    click.echo(f"options {info.options}\nfolder  {info.folder}")
+    click.echo(
+        f"options {visible_line(str(info.options))}\nfolder  {visible_line(str(info.folder))}"
+    )
     if info.cause:
-        click.echo(f"cause   {info.cause}")
+        click.echo(f"cause   {visible(info.cause)}")
     if info.hint:
-        click.echo(f"fix     {info.hint}")
+        click.echo(f"fix     {visible(info.hint)}")
 
 
 @jobs_group.command("stop")
@@ -216,7 +219,7 @@ def jobs_logs(ctx: click.Context, job: str) -> None:
 
     info = get_job(workspace_from(ctx).store, job)
     if info.log_path.is_file():
-        click.echo(info.log_path.read_text(encoding="utf-8", errors="replace"), nl=False)
+        click.echo(visible(info.log_path.read_text(encoding="utf-8", errors="replace")), nl=False)
 
 
 def _attach(ctx: click.Context, key: str, *, owner: bool = False) -> None:

@@ -66,18 +66,23 @@ def fake_keep(kept: list):
     return keep_preview
 
 
+async def preview_two(app, pilot) -> None:
+    """Ask the Preview screen for two questions and wait until their cards have mounted."""
+    await pilot.pause()
+    app.screen.query_one("#preview-k").value = "2"
+    await pilot.press("g")
+    status = app.screen.query_one("#preview-status")
+    await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
+    await pilot.pause()  # the cards of the last batch mount after it
+
+
 async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monkeypatch):
     kept: list = []
     monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_preview"))  # in the preview worker
     monkeypatch.setattr("engine.stages.preview.keep_preview", fake_keep(kept))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        app.screen.query_one("#preview-k").value = "2"
-        await pilot.press("g")
-        status = app.screen.query_one("#preview-status")
-        await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
-        await pilot.pause()  # the cards of the last batch mount after it
+        await preview_two(app, pilot)
         cards = list(app.screen.cards.values())
         assert len(cards) == 2 and all(c.state == "done" for c in cards)
         assert cards[0].streamed == '{"input": "How many apples?", "output": "#### 4"}'
@@ -115,12 +120,7 @@ async def test_preview_cards_keep_what_they_say(workspace, make_app, monkeypatch
     monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_preview"))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
-        app.screen.query_one("#preview-k").value = "2"
-        await pilot.press("g")
-        status = app.screen.query_one("#preview-status")
-        await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
-        await pilot.pause()  # the cards of the last batch mount after it
+        await preview_two(app, pilot)
         first, second = app.screen.cards.values()
         await pilot.press("down", "x")  # discard the second
         assert second.state == "discarded" and "discarded" in str(second.badge.render())

@@ -37,6 +37,14 @@ def kill_jobs_after(workspace):
             signal_job(job, signal.SIGKILL)
 
 
+async def start_generate_job(app, pilot):
+    """Start a generate job from the Pipeline screen and wait until it has made progress."""
+    app.screen.action_run_stage("generate")
+    job = app.screen.runner.job
+    await wait_for(pilot, lambda: progress_count(job) > 0, tries=1200)
+    return job
+
+
 async def test_a_job_dying_by_sigill_is_reported_as_such(
     workspace, make_app, monkeypatch, kill_jobs_after
 ):
@@ -44,9 +52,7 @@ async def test_a_job_dying_by_sigill_is_reported_as_such(
     app = make_app(workspace, "pipeline")
     async with app.run_test(size=(100, 30)) as pilot:
         pipeline = app.screen
-        app.screen.action_run_stage("generate")
-        job = app.screen.runner.job
-        await wait_for(pilot, lambda: progress_count(job) > 0, tries=1200)
+        job = await start_generate_job(app, pilot)
         os.kill(get_job(workspace.store, job.id).pid, signal.SIGILL)
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorModal), tries=1200)
         assert isinstance(app.screen, ErrorModal)
@@ -67,9 +73,7 @@ async def test_quitting_mid_job_leaves_it_running_and_a_new_studio_shows_it_live
     app = make_app(workspace, "pipeline")
     async with app.run_test(size=(100, 30)) as pilot:
         pipeline = app.screen
-        app.screen.action_run_stage("generate")
-        job = app.screen.runner.job
-        await wait_for(pilot, lambda: progress_count(job) > 0, tries=1200)
+        job = await start_generate_job(app, pilot)
         await pilot.press("ctrl+q")
     job = get_job(workspace.store, job.id)
     assert job.state == "running"
