@@ -54,16 +54,7 @@ class DiskFullError(WorkspaceError):
     """The disk holding the workspace (or a run folder) is full, or would be by a large write."""
 
     def __init__(self, path: object, needed_mb: float | None = None) -> None:
-        import shutil
-        from pathlib import Path
-
-        folder = Path(str(path))
-        while not folder.exists() and folder != folder.parent:
-            folder = folder.parent
-        try:
-            free = shutil.disk_usage(folder).free / 2**20
-        except OSError:
-            free = 0.0
+        free = _free_bytes(path, unknown=0) / 2**20
         need = f"; this needs about {needed_mb:.0f} MB" if needed_mb else ""
         super().__init__(
             f"disk full at {path} ({free:.0f} MB free{need})",
@@ -71,6 +62,7 @@ class DiskFullError(WorkspaceError):
             "command again: finished work is kept and it resumes",
         )
         self.path = path
+        self.needed_mb = needed_mb
 
 
 def disk_full_from(exc: BaseException, path: object) -> DiskFullError | None:
@@ -82,7 +74,28 @@ def disk_full_from(exc: BaseException, path: object) -> DiskFullError | None:
         return DiskFullError(exc.filename or path)
     if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
         return DiskFullError(path)
+    text = str(exc)
+    # libraries that write through their own code: Rust (tokenizers, safetensors) says "os error 28",
+    # torch.save only "file write failed" (then the disk must really be about full)
+    if "No space left on device" in text or "(os error 28)" in text:
+        return DiskFullError(path)
+    if "file write failed" in text and _free_bytes(path, unknown=2**62) < 2**24:
+        return DiskFullError(path)
     return None
+
+
+def _free_bytes(path: object, *, unknown: int) -> int:
+    """Free bytes on the disk holding `path` (or its nearest existing parent); `unknown` when unreadable."""
+    import shutil
+    from pathlib import Path
+
+    folder = Path(str(path))
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return unknown
 
 
 class Interrupted(SdrlError):

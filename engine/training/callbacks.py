@@ -13,7 +13,7 @@ from transformers import TrainerCallback
 from engine.events import Event, ItemDone, Metric, Progress
 from engine.store import Store
 from engine.training.configs import is_main_process
-from engine.training.run_folder import run_folder_intact
+from engine.training.run_folder import checkpoint_space_needed, run_folder_intact
 
 # TRL log key -> our metric name
 METRIC_NAMES = {
@@ -58,6 +58,7 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
         self._step_time = 0.0
         self._last_logged = -1
         self.main = is_main_process()
+        self._needed = 0
 
     # -- helpers ---------------------------------------------------------------
     def emit(self, event: Event) -> None:
@@ -86,9 +87,11 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._step_time = time.perf_counter() - self._step_started
-        lost, stop = self._decide_everywhere(
-            not run_folder_intact(self.run_dir), self.should_stop()
+        lost, stop, full = self._decide_everywhere(
+            not run_folder_intact(self.run_dir), self.should_stop(), self._disk_short(control)
         )
+        if full:  # every rank raises at the same step, so none waits on the others
+            raise self._full_error()
         if lost:
             self.folder_lost = True
             control.should_training_stop = True
@@ -99,6 +102,28 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
                 True  # a checkpoint at the stop step, so resume continues exactly here
             )
             control.should_training_stop = True
+
+    def _disk_short(self, control: Any) -> bool:
+        """A checkpoint is due (or a stop will save one) and the disk lacks room for it: refuse before
+        writing, so no checkpoint is left half-written and the last complete one stays the resume point."""
+        if not (control.should_save or self.should_stop()) or not self.main:
+            return False
+        needed = checkpoint_space_needed(self.run_dir)
+        if needed is None:
+            return False
+        import shutil
+
+        try:
+            free = shutil.disk_usage(self.run_dir).free
+        except OSError:
+            return False
+        self._needed = needed
+        return free < needed
+
+    def _full_error(self) -> Exception:
+        from engine.errors import DiskFullError
+
+        return DiskFullError(self.run_dir / "checkpoints", self._needed / 2**20)
 
     def _decide_everywhere(self, *wanted: bool) -> list[bool]:
         """Every process must stop at the same step (DDP would hang otherwise): each flag is true on every

@@ -24,6 +24,47 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
+def incomplete_checkpoints(run_dir: Path) -> list[Path]:
+    """Checkpoint folders whose trainer state was never written (a save cut short by a kill or a
+    full disk): resume ignores them, and they only take space."""
+    return [
+        p
+        for p in (run_dir / "checkpoints").glob("checkpoint-*")
+        if CHECKPOINT.match(p.name) and p.is_dir() and not (p / "trainer_state.json").is_file()
+    ]
+
+
+def remove_incomplete_checkpoints(run_dir: Path) -> int:
+    """Delete the incomplete checkpoints (see above); returns how many were removed."""
+    import shutil
+
+    found = incomplete_checkpoints(run_dir)
+    for folder in found:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(found)
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the files under `folder` (0 when it is gone)."""
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def checkpoint_space_needed(run_dir: Path) -> int | None:
+    """Bytes the next checkpoint needs, estimated from the newest complete one (with 10% and 1 MB to
+    spare); None before the first, which a full disk then stops cleanly (see the worker)."""
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
+        return None
+    return int(folder_bytes(latest) * 1.1) + 2**20
+
+
 def checkpoint_step(checkpoint: Path | None) -> int:
     """The step a checkpoint was saved at (0 for none: training starts over)."""
     match = CHECKPOINT.match(checkpoint.name) if checkpoint is not None else None

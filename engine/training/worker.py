@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from typing import Any
 from engine.answers import task_checker
 from engine.backends.solver import PLAIN_STOP
 from engine.config import TaskDefinition
-from engine.errors import RunError, SdrlError
+from engine.errors import DiskFullError, RunError, SdrlError, disk_full_from
 from engine.events import (
     EventLog,
     ItemDone,
@@ -40,6 +41,7 @@ from engine.training.run_folder import (
     checkpoint_step,
     forget_steps_after,
     latest_checkpoint,
+    remove_incomplete_checkpoints,
     run_folder_intact,
 )
 
@@ -171,6 +173,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         callback.trainer = trainer
         checkpoint = latest_checkpoint(run_dir)
         if is_main_process():
+            remove_incomplete_checkpoints(run_dir)  # a save cut short by a kill: only holds space
             _forget_unsaved_steps(store, run_id, run_dir, checkpoint_step(checkpoint))
         if checkpoint and trainer.args.world_size > 1 and not has_gpu():
             allow_indexed_cpu_locations()
@@ -208,10 +211,17 @@ def train_run(workspace_root: Path, run_id: str) -> int:
             )
         )
         return 0
+    except DiskFullError as exc:
+        _disk_full(store, run_id, run_dir, log, exc)
+        return exc.exit_code
     except SdrlError as exc:
         _fail(store, run_id, run_dir, log, exc.title, exc.hint)
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the worker must record any failure in the store before it dies
+        full = disk_full_from(exc, run_dir)
+        if full is not None:  # a save cut short by a full disk (checkpoint, adapter or log)
+            _disk_full(store, run_id, run_dir, log, full)
+            return full.exit_code
         traceback.print_exc()
         _fail(
             store,
@@ -243,6 +253,25 @@ def _record_ranks_agree(trainer: Any, log: Any) -> None:
                 message=f"the ranks' adapters differ after training (digests {digests})",
                 hint="report this: DDP should keep the LoRA weights equal on every rank",
             )
+        )
+
+
+def _disk_full(store: Store, run_id: str, run_dir: Path, log: Any, exc: DiskFullError) -> None:
+    """A full disk: drop the checkpoint it cut short (resume ignores it; it only holds space), then
+    fail the run with the resume command, which continues from the last complete checkpoint."""
+    remove_incomplete_checkpoints(run_dir)
+    last = latest_checkpoint(run_dir)
+    title = DiskFullError(exc.path, exc.needed_mb).title  # free space measured after the clean-up
+    where = f"step {checkpoint_step(last)}" if last else "the start"
+    # if the log (or the store) cannot grow either, the worker dies and a dead worker reads as failed
+    with contextlib.suppress(OSError, SdrlError):
+        _fail(
+            store,
+            run_id,
+            run_dir,
+            log,
+            title,
+            f"free some space on that disk, then `sdrl runs resume {run_id}` continues from {where}",
         )
 
 

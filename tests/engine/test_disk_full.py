@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,61 @@ def test_cli_reports_sqlite_full_with_exit_2(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert "error: disk full at" in err and str(workspace.db_path) in err
+
+
+@pytest.mark.slow
+def test_training_on_a_full_disk_stops_cleanly_and_resumes(tmp_path: Path) -> None:
+    """The run folder on a real tmpfs: too small for the first checkpoint (a write cut short), then
+    for a second one (refused before writing); each time the run fails with the resume command and
+    no half-written checkpoint, and once there is room it resumes to the end."""
+    from engine.runs import get_run, resume_run, start_run
+    from engine.tiny import tiny_workspace
+    from engine.training.run_folder import incomplete_checkpoints, latest_checkpoint
+
+    ws = tiny_workspace(tmp_path / "tw", max_steps=3)
+    ws.runs_dir.mkdir(exist_ok=True)
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(ws.runs_dir)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+
+    def resize(size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={size}", str(ws.runs_dir)], check=True)
+
+    def wait(run_id: str):  # type: ignore[no-untyped-def]
+        deadline = time.time() + 300
+        info = get_run(ws.store, run_id)
+        while info.status in ("queued", "running") and time.time() < deadline:
+            time.sleep(0.5)
+            info = get_run(ws.store, run_id)
+        return info
+
+    try:
+        run_id = start_run(ws)
+        folder = ws.runs_dir / run_id
+        info = wait(run_id)  # 1 MB: the first checkpoint (about 3.7 MB) cannot be written
+        assert info.status == "failed", info.message
+        assert "disk full at" in info.message and f"sdrl runs resume {run_id}" in info.message
+        assert "from the start" in info.message
+        assert latest_checkpoint(folder) is None and not incomplete_checkpoints(folder)
+        assert "Traceback" not in (folder / "train.log").read_text()
+
+        resize("6m")  # room for one checkpoint, not two: the second is refused before writing
+        resume_run(ws, run_id)
+        info = wait(run_id)
+        assert info.status == "failed", info.message
+        assert "disk full at" in info.message and "this needs about" in info.message
+        assert "continues from step 1" in info.message
+        assert latest_checkpoint(folder) == folder / "checkpoints" / "checkpoint-1"
+        assert not incomplete_checkpoints(folder)
+
+        resize("64m")
+        resume_run(ws, run_id)
+        info = wait(run_id)
+        assert info.status == "finished", info.message
+        assert info.step == 3
+        assert (folder / "adapter" / "adapter_model.safetensors").is_file()
+    finally:
+        subprocess.run(["umount", "-l", str(ws.runs_dir)], check=False)
+        ws.close()
