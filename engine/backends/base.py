@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, Required, TypedDict, Unpack
 
 Messages = list[dict[str, str]]
+
+
+def _never() -> bool:
+    return False
+
+
+_cancel_check: Callable[[], bool] = _never
+
+
+def cancel_solvers_when(check: Callable[[], bool]) -> None:
+    """The process's stop check (the stage's Ctrl-C/SIGTERM flag): a solver call in flight ends within a
+    token of it turning true and raises Interrupted, so a stop never waits for a whole batch."""
+    global _cancel_check
+    _cancel_check = check
+
+
+def cancel_requested() -> bool:
+    return _cancel_check()
+
+
+def raise_if_cancelled(what: str) -> None:
+    """After a solver call: if it was cut short by a stop, its (partial) output must not be kept."""
+    if _cancel_check():
+        from engine.errors import Interrupted
+
+        raise Interrupted(what)
 
 
 class Sampling(TypedDict, total=False):

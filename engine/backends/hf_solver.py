@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
-from engine.backends.base import Decoding, DecodingArgs
+from engine.backends.base import Decoding, DecodingArgs, cancel_requested, raise_if_cancelled
 from engine.errors import BackendError, ModelError
 from engine.models import ModelRef, clear_quantized_flags, hf_folder
 
@@ -102,7 +102,7 @@ class HFSolver:
         seed: int | None,
     ) -> list[list[str]]:
         import torch
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         from engine.backends.hf_sampling import nucleus_processor
 
@@ -128,8 +128,10 @@ class HFSolver:
             options.update(temperature=None, top_p=None, top_k=None)
         if self.stop:
             options.update(stop_strings=list(self.stop), tokenizer=self.tokenizer)
+        options["stopping_criteria"] = StoppingCriteriaList([_CancelCriteria()])
         with torch.inference_mode():
             output = self.model.generate(**enc, **options)
+        raise_if_cancelled("the stage")
         new = output[:, enc["input_ids"].shape[1] :]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         per = n if sample else 1
@@ -140,6 +142,18 @@ class HFSolver:
 
     def close(self) -> None:
         self.model = None
+
+
+class _CancelCriteria:
+    """A stopping criterion (transformers calls any callable in the list): every sequence ends at the
+    next token once a stop is requested (see cancel_solvers_when)."""
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        return torch.full(
+            (input_ids.shape[0],), cancel_requested(), dtype=torch.bool, device=input_ids.device
+        )
 
 
 def _with_adapter(model: Any, adapter: Path) -> Any:

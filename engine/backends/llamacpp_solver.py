@@ -6,10 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
-from engine.backends.base import Decoding, DecodingArgs
+from engine.backends.base import Decoding, DecodingArgs, cancel_requested, raise_if_cancelled
 from engine.backends.hf_solver import cut_at_stop
 from engine.errors import BackendError, ModelError
 from engine.models import ModelRef
+
+
+def _cancel(input_ids: Any, logits: Any) -> bool:
+    return cancel_requested()
 
 
 class LlamaCppSolver:
@@ -39,6 +43,9 @@ class LlamaCppSolver:
         self.stop = list(stop)
         n = threads or default_threads()
         self.llm: Any = open_llama(ref, n_ctx, n, n)
+        from llama_cpp import StoppingCriteriaList
+
+        self._cancel = StoppingCriteriaList([_cancel])  # checked after every token
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         raise BackendError(
@@ -59,7 +66,9 @@ class LlamaCppSolver:
                     top_p=d.top_p,
                     stop=self.stop or None,
                     seed=None if d.seed is None else d.seed + p_idx * d.n + i,
+                    stopping_criteria=self._cancel,
                 )
+                raise_if_cancelled("the stage")
                 texts.append(cut_at_stop(str(reply["choices"][0]["text"]), self.stop, prompt))
             out.append(texts)
         return out

@@ -59,7 +59,7 @@ class StopFlag:
         def handler(signum: int, frame: Any) -> None:
             if self._event.is_set():
                 raise KeyboardInterrupt
-            click.echo("\nstopping after the current item (press again to abort)...", err=True)
+            click.echo("\nstopping; finished items are kept (press again to abort)...", err=True)
             self._event.set()
             StopFlag.signalled.set()
 

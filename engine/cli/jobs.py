@@ -79,7 +79,7 @@ def follow_to_end(
         if interrupted:
             raise KeyboardInterrupt  # second press: abort; the tied job ends with this process
         interrupted.append(signum)
-        click.echo("\nstopping after the current item (press again to abort)...", err=True)
+        click.echo("\nstopping; finished items are kept (press again to abort)...", err=True)
         with contextlib.suppress(RunError):  # it may have ended meanwhile
             stop_job(workspace, job_id)
 

@@ -13,7 +13,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from engine.errors import SdrlError
+from engine.errors import Interrupted, SdrlError
 from engine.events import Event, EventLog, ModelLoading, StageFinished, Token, to_dict
 from engine.jobs import JobInfo, get_job, resume_hint, set_state
 from engine.jobs.stages import model_of, stage_function
@@ -64,6 +64,10 @@ def run_job(root: Path, job_id: str) -> int:
             record(event)
             if isinstance(event, StageFinished):
                 last = event
+    except Interrupted:  # a stop cut the solver call in flight short: finished items are kept
+        set_state(store, job_id, "stopped", hint=resume_hint(info), returncode=0)
+        workspace.close()
+        return 0
     except SdrlError as exc:
         # before the state: a follower that sees "failed" must find no new task revision behind
         discard_unused_revisions()

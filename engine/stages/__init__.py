@@ -32,7 +32,10 @@ class StageContext:
 
     @classmethod
     def open(cls, workspace: Workspace, should_stop: Callable[[], bool] = _never) -> StageContext:
+        from engine.backends.base import cancel_solvers_when
+
         revision, task = workspace.current_revision()
+        cancel_solvers_when(should_stop)  # a stop also cuts short the solver call in flight
         return cls(workspace, revision, task, should_stop)
 
 

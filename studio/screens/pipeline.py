@@ -291,7 +291,7 @@ class PipelineScreen(StudioScreen):
         if self.runner.running:
             self.runner.stop()
             self.query_one("#stage-info", Static).update(
-                f"{self.runner.name}: stopping after the current item…"
+                f"{self.runner.name}: stopping; finished items are kept…"
             )
 
     @reports_errors

@@ -133,6 +133,41 @@ def test_llamacpp_solver(gemma_task: TaskDefinition, tmp_path: Path) -> None:
         get_solver(task, adapter=tmp_path)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["transformers", "llamacpp"])
+def test_a_stop_cuts_the_solver_call_in_flight_short(
+    gemma_task: TaskDefinition, backend: str
+) -> None:
+    """`jobs stop` and Ctrl-C set the stage's stop check; a solver call in flight then ends at the next
+    token and raises Interrupted (its partial answers are never kept), and the solver stays usable."""
+    from engine.backends.base import cancel_solvers_when
+    from engine.errors import Interrupted
+
+    task = gemma_task.model_copy(
+        update={"models": gemma_task.models.model_copy(update={"solver_backend": backend})}
+    )
+    solver = get_solver(task)
+    prompts = solve_prompts(task, PROMPT_QUESTIONS[:1], solver)
+    checks: list[int] = []
+
+    def stop_after_the_first_token() -> bool:
+        checks.append(1)
+        return len(checks) > 1
+
+    cancel_solvers_when(stop_after_the_first_token)
+    try:
+        with pytest.raises(Interrupted, match="interrupted"):
+            solver.generate(prompts, n=2, temperature=0.7, max_tokens=400, seed=1)
+        # checked once per token: 400 tokens x 2 answers were asked for, it stopped at once
+        assert 2 <= len(checks) <= 4
+        cancel_solvers_when(lambda: False)
+        again = solver.generate(prompts, n=2, temperature=0.7, max_tokens=4, seed=1)
+        assert len(again) == 1 and len(again[0]) == 2
+    finally:
+        cancel_solvers_when(lambda: False)
+        solver.close()
+
+
 @pytest.mark.gpu
 @pytest.mark.slow
 def test_vllm_solver_k_samples_in_one_call(gemma_task: TaskDefinition) -> None:
