@@ -183,7 +183,7 @@ def jobs_show(ctx: click.Context, job: str, as_json: bool) -> None:
 )
 @click.pass_context
 def jobs_stop(ctx: click.Context, job: str, wait: float) -> None:
-    """Stop a job between items (training: after the current step); `sdrl jobs resume` continues."""
+    """Stop a job now (a base-model call in flight ends at its next token; training: after the current step); `sdrl jobs resume` continues."""
     from engine.jobs import stop_job
 
     info = stop_job(workspace_from(ctx), job, wait=wait)
