@@ -304,7 +304,7 @@ def _spawn_supervisor(workspace: Workspace, job_id: str, folder: Path, *, tied: 
 
 
 def stop_job(workspace: Workspace, key: str, *, wait: float = 0.0) -> JobInfo:
-    """Ask a job to stop between items (SIGTERM to its process group); optionally wait for it to end."""
+    """Ask a job to stop (SIGTERM to its process group: a solver call in flight ends at its next token); optionally wait for it to end."""
     info = get_job(workspace.store, key)
     if not info.live:
         raise RunError(
