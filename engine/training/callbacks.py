@@ -87,8 +87,11 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._step_time = time.perf_counter() - self._step_started
+        wanted = self.should_stop()
         lost, stop, full = self._decide_everywhere(
-            not run_folder_intact(self.run_dir), self.should_stop(), self._disk_short(control)
+            not run_folder_intact(self.run_dir),
+            wanted,
+            self._disk_short(control.should_save or wanted),
         )
         if full:  # every rank raises at the same step, so none waits on the others
             raise self._full_error()
@@ -103,10 +106,10 @@ class RunCallback(TrainerCallback):  # type: ignore[misc]
             )
             control.should_training_stop = True
 
-    def _disk_short(self, control: Any) -> bool:
+    def _disk_short(self, saving: bool) -> bool:
         """A checkpoint is due (or a stop will save one) and the disk lacks room for it: refuse before
         writing, so no checkpoint is left half-written and the last complete one stays the resume point."""
-        if not (control.should_save or self.should_stop()) or not self.main:
+        if not saving or not self.main:
             return False
         needed = checkpoint_space_needed(self.run_dir)
         if needed is None:

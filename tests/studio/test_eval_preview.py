@@ -66,10 +66,10 @@ def fake_keep(kept: list):
     return keep_preview
 
 
-async def preview_two(app, pilot) -> None:
-    """Ask the Preview screen for two questions and wait until their cards have mounted."""
+async def preview_cards(app, pilot, k: int = 2) -> None:
+    """Ask the Preview screen for `k` questions and wait until their cards have mounted."""
     await pilot.pause()
-    app.screen.query_one("#preview-k").value = "2"
+    app.screen.query_one("#preview-k").value = str(k)
     await pilot.press("g")
     status = app.screen.query_one("#preview-status")
     await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
@@ -82,7 +82,7 @@ async def test_preview_streams_then_keeps_and_discards(workspace, make_app, monk
     monkeypatch.setattr("engine.stages.preview.keep_preview", fake_keep(kept))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
-        await preview_two(app, pilot)
+        await preview_cards(app, pilot)
         cards = list(app.screen.cards.values())
         assert len(cards) == 2 and all(c.state == "done" for c in cards)
         assert cards[0].streamed == '{"input": "How many apples?", "output": "#### 4"}'
@@ -120,7 +120,7 @@ async def test_preview_cards_keep_what_they_say(workspace, make_app, monkeypatch
     monkeypatch.setenv("SDRL_STAGES", stages_env(preview="iter_preview"))
     app = make_app(workspace, "preview")
     async with app.run_test(size=(100, 30)) as pilot:
-        await preview_two(app, pilot)
+        await preview_cards(app, pilot)
         first, second = app.screen.cards.values()
         await pilot.press("down", "x")  # discard the second
         assert second.state == "discarded" and "discarded" in str(second.badge.render())

@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.events import EventLog, ItemDone
 from tests.hostile import HOSTILE, MARK, RUN_ID, fill_hostile, hostile, is_clean
 from tests.studio.fake_stages import stages_env
+from tests.studio.test_eval_preview import preview_cards
 from tests.studio.test_pipeline import wait_for
 
 
@@ -86,11 +87,6 @@ async def test_preview_stream_and_stage_warnings(workspace, make_app, monkeypatc
     monkeypatch.setattr("engine.stages.preview.keep_preview", lambda *a, **k: 1)
     app = make_app(workspace, "preview")
     async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.pause()
-        app.screen.query_one("#preview-k").value = "1"
-        await pilot.press("g")
-        status = app.screen.query_one("#preview-status")
-        await wait_for(pilot, lambda: "previewed" in str(status.render()), tries=600)
-        await pilot.pause()  # the cards of the last batch mount after it
+        await preview_cards(app, pilot, k=1)
         text = check(app, "preview")
         assert HOSTILE not in text
