@@ -196,7 +196,7 @@ def train_run(workspace_root: Path, run_id: str) -> int:
         trainer.save_model(str(run_dir / "adapter"))
         _record_ranks_agree(trainer, log)
         status = "stopped" if callback.stopped else "finished"
-        print(f"rank {os.environ.get('RANK', '0')}: {status} at step {step}", flush=True)
+        _say_outcome(status, step)
         (run_dir / "stop").unlink(missing_ok=True)
         _set_status(
             store,
@@ -232,6 +232,13 @@ def train_run(workspace_root: Path, run_id: str) -> int:
             f"see {run_dir / 'train.log'}; fix the cause and `sdrl runs resume {run_id}`",
         )
         return 1
+
+
+def _say_outcome(status: str, step: int) -> None:
+    """`rank R: STATUS at step S` in train.log, one write of a whole line (the ranks share the file)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.write(1, f"rank {os.environ.get('RANK', '0')}: {status} at step {step}\n".encode())
 
 
 def _record_ranks_agree(trainer: Any, log: Any) -> None:

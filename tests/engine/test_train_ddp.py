@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 
 import pytest
 
 from engine.events import EventLog, ItemDone, Metric
+from engine.jobs import job_for_run
 from engine.runs import get_run, resume_run, run_metrics, start_run, stop_run
 from tests.engine.test_train import TIMEOUT, _kill, _wait
 
@@ -22,6 +24,17 @@ def _rank_lines(log_text: str) -> list[tuple[int, str, int]]:
         (int(m[1]), m[2], int(m[3]))
         for m in re.finditer(r"^rank (\d+): (\w+) at step (\d+)$", log_text, re.M)
     ]
+
+
+def _job_ended(ws, run_id: str) -> str:
+    """Wait for the run's train job to end (launcher and every rank gone); then its log is complete.
+    Rank 0 records the outcome in the store before the other ranks have printed theirs."""
+    deadline = time.time() + TIMEOUT
+    while (job := job_for_run(ws.store, run_id)) is not None and job.live:
+        assert time.time() < deadline, f"the train job of run {run_id} did not end: {job}"
+        time.sleep(0.2)
+    assert job is not None
+    return (job.folder / "train.log").read_text()
 
 
 def test_two_cpu_processes_train_stop_resume_and_agree(tmp_path, sdrl) -> None:
@@ -40,8 +53,7 @@ def test_two_cpu_processes_train_stop_resume_and_agree(tmp_path, sdrl) -> None:
         info = stop_run(ws, run_id, wait=TIMEOUT)
         assert info.status == "stopped", info.message
         stopped_at = info.step
-        log_text = (info.folder / "train.log").read_text()
-        assert sorted(_rank_lines(log_text)) == [
+        assert sorted(_rank_lines(_job_ended(ws, run_id))) == [
             (0, "stopped", stopped_at),
             (1, "stopped", stopped_at),
         ]
@@ -51,12 +63,13 @@ def test_two_cpu_processes_train_stop_resume_and_agree(tmp_path, sdrl) -> None:
         info = _wait(ws, run_id, lambda i: i.status not in ("queued", "running"))
         assert info.status == "finished", info.message
         assert info.step == 4
+        log_text = _job_ended(ws, run_id)
     finally:
         _kill(get_run(ws.store, run_id, refresh=False))
 
     launch = json.loads((info.folder / "config.json").read_text())["launch"]
     assert launch["num_processes"] == 2 and launch["accelerate_config"].endswith("cpu-ddp.yaml")
-    assert sorted(_rank_lines((info.folder / "train.log").read_text())[-2:]) == [
+    assert sorted(_rank_lines(log_text)[-2:]) == [
         (0, "finished", 4),
         (1, "finished", 4),
     ]
