@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 def _rank_lines(log_text: str) -> list[tuple[int, str, int]]:
     return [
         (int(m[1]), m[2], int(m[3]))
-        for m in re.finditer(r"^rank (\d+): (\w+) at step (\d+)$", log_text, re.M)
+        # not anchored at the line's start: another rank's progress bar may have left a line open
+        for m in re.finditer(r"rank (\d+): (\w+) at step (\d+)$", log_text, re.M)
     ]
 
 
