@@ -110,6 +110,12 @@ class GenerationSettings(_Section):
     """Labels whose winning share is below this are flagged as doubtful."""
     seed: int = 0
     """Seed from which every synthesis and scoring seed is derived (engine/seeds.py)."""
+    prompting: Literal["chat", "fewshot"] = "chat"
+    """How the instructor is asked to write and answer questions. "chat": a chat request for JSON,
+    grounded in one passage (the paper's way). "fewshot": it continues a plain-text list of the demos
+    (Question: ... / Answer: ...) below facts from the passage, and votes by answering in the base
+    model's prompt form after the demos; for small instructors (under about 1B parameters) that cannot
+    follow a request for JSON. Needs at least one demo."""
 
     @model_validator(mode="after")
     def _overlap_below_chunk(self) -> GenerationSettings:
@@ -257,6 +263,15 @@ class TaskDefinition(_Section):
     """Which scored samples train, and the validation split."""
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     """LoRA GRPO training."""
+
+    @model_validator(mode="after")
+    def _fewshot_needs_demos(self) -> TaskDefinition:
+        if self.generation.prompting == "fewshot" and not self.demos:
+            raise ValueError(
+                'generation.prompting = "fewshot" needs at least one [[demos]] entry (input and output) '
+                'for the instructor to continue; add demos, or set prompting = "chat"'
+            )
+        return self
 
     @model_validator(mode="after")
     def _custom_needs_checker(self) -> TaskDefinition:

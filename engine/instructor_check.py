@@ -14,6 +14,7 @@ from dataclasses import asdict
 from typing import Any
 
 from engine.answers import majority_vote, task_checker
+from engine.backends.base import ask_many
 from engine.calibration import (
     TARGET_ACCURACY,
     LabelCheck,
@@ -25,7 +26,7 @@ from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, 
 from engine.parsing import vote_schema
 from engine.seeds import derive_seed
 from engine.stages import StageContext
-from engine.stages.label import read_vote, vote_messages
+from engine.stages.label import read_vote, vote_request
 from engine.store import Store
 
 STAGE = "instructor_check"
@@ -55,8 +56,9 @@ def iter_instructor_check(
             stopped = True
             break
         try:
-            replies = instructor.chat_many(
-                [vote_messages(ctx.task, item.question)] * n_votes,
+            replies = ask_many(
+                instructor,
+                [vote_request(ctx.task, item.question)] * n_votes,
                 temperature=gen.vote_temperature,
                 max_tokens=gen.vote_max_tokens,
                 seed=derive_seed(gen.seed, STAGE, idx),

@@ -20,7 +20,8 @@ _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL | re.IGNORE
 @dataclass(frozen=True)
 class ParseFailure:
     reason: str
-    """Short, countable: empty, too_long, not_json, not_object, missing_field, empty_field, field_too_long."""
+    """Short, countable: empty, too_long, not_json, not_object, missing_field, empty_field, field_too_long,
+    no_answer (a few-shot reply without "Answer:")."""
     detail: str = ""
 
 
@@ -127,6 +128,29 @@ def parse_sample(text: Any) -> GeneratedSample | ParseFailure:
         return answer
     final = _field(obj, "answer", required=False)
     return GeneratedSample(question, answer, "" if isinstance(final, ParseFailure) else final)
+
+
+MIN_QUESTION_CHARS = 10
+"""A few-shot question shorter than this is no question (the JSON schema's minLength for "input")."""
+
+
+def parse_fewshot_sample(text: Any) -> GeneratedSample | ParseFailure:
+    """A few-shot continuation of "Question:": the question, then "Answer:" and the output (cut at the
+    stop strings already). Nothing but text is read."""
+    if not isinstance(text, str) or not text.strip():
+        return ParseFailure("empty")
+    question, sep, output = text.partition("Answer:")
+    question, output = question.strip(), output.strip()
+    if not sep:
+        return ParseFailure("no_answer", 'the reply has no "Answer:" after the question')
+    if len(question) < MIN_QUESTION_CHARS:
+        return ParseFailure("empty_field", f"question of {len(question)} characters")
+    if not output:
+        return ParseFailure("empty_field", "output")
+    for name, value in (("question", question), ("output", output)):
+        if len(value) > MAX_FIELD_CHARS:
+            return ParseFailure("field_too_long", f"{name}: {len(value)} characters")
+    return GeneratedSample(question, output)
 
 
 def parse_keywords(text: Any, limit: int = 10) -> Keywords | ParseFailure:

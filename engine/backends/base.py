@@ -52,10 +52,41 @@ def nth_request(sampling: Sampling, i: int) -> Sampling:
     return {**sampling, "seed": None if seed is None else seed + i}
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A plain-text prompt the instructor continues (few-shot prompting, `generation.prompting = "fewshot"`),
+    cut at the first of `stop`. Small instructors follow a list of examples far better than a chat request for JSON."""
+
+    prompt: str
+    stop: tuple[str, ...] = ()
+
+
+Request = Messages | Completion
+"""One instructor request: chat messages, or a plain-text prompt to continue."""
+
+
+def without_schema(sampling: Sampling) -> Sampling:
+    """The sampling of a plain-text completion: a JSON schema does not apply."""
+    plain = sampling.copy()
+    plain["json_schema"] = None
+    return plain
+
+
 class Instructor(Protocol):
     """Writes questions, rewrites and votes. One instance per process per model (loading is expensive)."""
 
     name: str
+
+    def complete(self, request: Completion, **sampling: Unpack[Sampling]) -> str:
+        """The continuation of a plain-text prompt (`json_schema` does not apply)."""
+
+    def complete_many(
+        self, requests: Sequence[Completion], **sampling: Unpack[Sampling]
+    ) -> list[str]:
+        """Many continuations; batched in one call where the backend supports it (vLLM)."""
+
+    def stream_complete(self, request: Completion, **sampling: Unpack[Sampling]) -> Iterator[str]:
+        """The continuation piece by piece (previews)."""
 
     def chat(self, messages: Messages, **sampling: Unpack[Sampling]) -> str:
         """One reply. With `json_schema` the reply is constrained to JSON matching it (where the backend can)."""
@@ -70,12 +101,62 @@ class Instructor(Protocol):
 
 
 class OneAtATime:
-    """`chat_many` for backends that answer one request at a time (llama.cpp, an OpenAI-compatible server)."""
+    """`chat_many`/`complete_many` for backends that answer one request at a time (llama.cpp, an OpenAI-compatible server)."""
 
     def chat_many(
         self: Instructor, requests: Sequence[Messages], **sampling: Unpack[Sampling]
     ) -> list[str]:
         return [self.chat(m, **nth_request(sampling, i)) for i, m in enumerate(requests)]
+
+    def complete_many(
+        self: Instructor, requests: Sequence[Completion], **sampling: Unpack[Sampling]
+    ) -> list[str]:
+        return [self.complete(c, **nth_request(sampling, i)) for i, c in enumerate(requests)]
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """`text` up to the first stop string (backends that stop late, or not at all, agree with those that stop)."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=len(text))
+    return text[:cut]
+
+
+def ask(instructor: Instructor, request: Request, **sampling: Unpack[Sampling]) -> str:
+    """One reply to a chat request or a plain-text prompt."""
+    if isinstance(request, Completion):
+        return cut_at_stop(instructor.complete(request, **sampling), request.stop)
+    return instructor.chat(request, **sampling)
+
+
+def ask_many(
+    instructor: Instructor, requests: Sequence[Request], **sampling: Unpack[Sampling]
+) -> list[str]:
+    """Replies to requests of one kind (all chat or all plain-text), in one batched call where the backend can."""
+    if not requests:
+        return []
+    if all(isinstance(r, Completion) for r in requests):
+        completions = [r for r in requests if isinstance(r, Completion)]
+        replies = instructor.complete_many(completions, **sampling)
+        return [cut_at_stop(t, c.stop) for t, c in zip(replies, completions, strict=True)]
+    if any(isinstance(r, Completion) for r in requests):
+        raise ValueError("a batch of instructor requests mixes chat and plain-text prompts")
+    return instructor.chat_many([r for r in requests if not isinstance(r, Completion)], **sampling)
+
+
+def ask_stream(
+    instructor: Instructor, request: Request, **sampling: Unpack[Sampling]
+) -> Iterator[str]:
+    """A reply piece by piece; a plain-text prompt's stream ends at its first stop string."""
+    if not isinstance(request, Completion):
+        yield from instructor.stream(request, **sampling)
+        return
+    seen = ""
+    for piece in instructor.stream_complete(request, **sampling):
+        kept = cut_at_stop(seen + piece, request.stop)
+        if len(kept) > len(seen):
+            yield kept[len(seen) :]
+        if len(kept) < len(seen) + len(piece):
+            return
+        seen = kept
 
 
 class DecodingArgs(TypedDict, total=False):

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, Unpack
 
-from engine.backends.base import Messages, OneAtATime, Sampling
+from engine.backends.base import Completion, Messages, OneAtATime, Sampling, without_schema
 from engine.errors import ModelError
 from engine.models import ModelRef
 
@@ -144,6 +144,23 @@ class LlamaCppInstructor(OneAtATime):
             )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+
+    def complete(self, request: Completion, **sampling: Unpack[Sampling]) -> str:
+        kwargs = self._kwargs(**without_schema(sampling))
+        with self._busy:
+            reply = self.llama.create_completion(request.prompt, stop=list(request.stop), **kwargs)
+        return reply["choices"][0].get("text") or ""
+
+    def stream_complete(self, request: Completion, **sampling: Unpack[Sampling]) -> Iterator[str]:
+        kwargs = self._kwargs(**without_schema(sampling))
+        with self._busy:
+            chunks = self.llama.create_completion(
+                request.prompt, stop=list(request.stop), stream=True, **kwargs
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0].get("text")
                 if piece:
                     yield piece
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Unpack
 
-from engine.backends.base import Messages, OneAtATime, Sampling
+from engine.backends.base import Completion, Messages, OneAtATime, Sampling
 from engine.errors import BackendError
 
 RETRIES = 3
@@ -80,13 +80,34 @@ class OpenAIInstructor(OneAtATime):
             "start the server, or fix models.openai_base_url in task.toml (it should end in /v1)",
         )
 
-    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _completion_body(
+        self,
+        request: Completion,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A /completions request (a plain-text prompt to continue; no response format applies)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "prompt": request.prompt,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        if request.stop:
+            body["stop"] = list(request.stop)[:4]  # the OpenAI API takes at most four
+        if seed is not None:
+            body["seed"] = seed
+        return body
+
+    def _post(self, body: dict[str, Any], path: str = "/chat/completions") -> dict[str, Any]:
         import httpx
 
         last: Exception | None = None
         for attempt in range(self.retries):
             try:
-                response = self.client.post("/chat/completions", json=body)
+                response = self.client.post(path, json=body)
                 if response.status_code >= 500 or response.status_code == 429:
                     raise httpx.HTTPStatusError(
                         f"HTTP {response.status_code}", request=response.request, response=response
@@ -110,15 +131,29 @@ class OpenAIInstructor(OneAtATime):
         except (KeyError, IndexError, TypeError, AttributeError):
             return ""  # a malformed reply is an unparseable item, counted by the stage
 
+    def complete(self, request: Completion, **sampling: Unpack[Sampling]) -> str:
+        data = self._post(self._completion_body(request, **sampling), "/completions")
+        try:
+            return data["choices"][0].get("text") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return ""  # a malformed reply is an unparseable item, counted by the stage
+
     def stream(self, messages: Messages, **sampling: Unpack[Sampling]) -> Iterator[str]:
+        body = {**self._body(messages, **sampling), "stream": True}
+        return self._stream("/chat/completions", body)
+
+    def stream_complete(self, request: Completion, **sampling: Unpack[Sampling]) -> Iterator[str]:
+        body = {**self._completion_body(request, **sampling), "stream": True}
+        return self._stream("/completions", body)
+
+    def _stream(self, path: str, body: dict[str, Any]) -> Iterator[str]:
         import httpx
 
-        body = {**self._body(messages, **sampling), "stream": True}
         last: Exception | None = None
         for attempt in range(self.retries):
             started = False
             try:
-                with self.client.stream("POST", "/chat/completions", json=body) as response:
+                with self.client.stream("POST", path, json=body) as response:
                     if response.status_code >= 500 or response.status_code == 429:
                         last = httpx.HTTPStatusError(
                             f"HTTP {response.status_code}",
@@ -151,7 +186,8 @@ class OpenAIInstructor(OneAtATime):
 
 
 def _stream_pieces(lines: Iterator[str]) -> Iterator[str]:
-    """The content pieces of a server-sent-events chat stream, up to `[DONE]`; malformed events are skipped."""
+    """The content pieces of a server-sent-events stream (chat deltas or completion text), up to `[DONE]`;
+    malformed events are skipped."""
     for line in lines:
         if not line.startswith("data:"):
             continue
@@ -159,7 +195,8 @@ def _stream_pieces(lines: Iterator[str]) -> Iterator[str]:
         if payload == "[DONE]":
             return
         try:
-            piece = json.loads(payload)["choices"][0]["delta"].get("content")
+            choice = json.loads(payload)["choices"][0]
+            piece = choice["delta"].get("content") if "delta" in choice else choice.get("text")
         except (ValueError, KeyError, IndexError, TypeError, AttributeError):
             continue
         if piece:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, Unpack
 
-from engine.backends.base import Messages, Sampling, nth_request
+from engine.backends.base import Completion, Messages, Sampling, nth_request, without_schema
 from engine.errors import BackendError
 from engine.models import ModelRef, hf_folder
 
@@ -22,9 +22,14 @@ def engine_options(
     }
 
 
-def sampling_options(temperature: float, max_tokens: int, seed: int | None) -> dict[str, Any]:
+def sampling_options(
+    temperature: float, max_tokens: int, seed: int | None, stop: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Keyword arguments of `vllm.SamplingParams` for one instructor request."""
-    return {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+    options: dict[str, Any] = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+    if stop:
+        options["stop"] = list(stop)
+    return options
 
 
 class VllmInstructor:
@@ -48,6 +53,7 @@ class VllmInstructor:
         max_tokens: int,
         seed: int | None = None,
         json_schema: dict[str, Any] | None = None,
+        stop: tuple[str, ...] = (),
     ) -> Any:
         from vllm import SamplingParams
 
@@ -61,7 +67,7 @@ class VllmInstructor:
                 from vllm.sampling_params import GuidedDecodingParams
 
                 extra["guided_decoding"] = GuidedDecodingParams(json=json_schema)
-        return SamplingParams(**sampling_options(temperature, max_tokens, seed), **extra)
+        return SamplingParams(**sampling_options(temperature, max_tokens, seed, stop), **extra)
 
     def chat_many(self, requests: Sequence[Messages], **sampling: Unpack[Sampling]) -> list[str]:
         if not requests:
@@ -77,6 +83,24 @@ class VllmInstructor:
     def stream(self, messages: Messages, **sampling: Unpack[Sampling]) -> Iterator[str]:
         # the offline engine has no token stream; the whole reply arrives as one piece
         yield self.chat(messages, **sampling)
+
+    def complete_many(
+        self, requests: Sequence[Completion], **sampling: Unpack[Sampling]
+    ) -> list[str]:
+        if not requests:
+            return []
+        params = [
+            self._params(**without_schema(nth_request(sampling, i)), stop=r.stop)
+            for i, r in enumerate(requests)
+        ]
+        outputs = self.llm.generate([r.prompt for r in requests], params, use_tqdm=False)
+        return [o.outputs[0].text if o.outputs else "" for o in outputs]
+
+    def complete(self, request: Completion, **sampling: Unpack[Sampling]) -> str:
+        return self.complete_many([request], **sampling)[0]
+
+    def stream_complete(self, request: Completion, **sampling: Unpack[Sampling]) -> Iterator[str]:
+        yield self.complete(request, **sampling)
 
     def close(self) -> None:
         del self.llm

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.answers import task_checker
+from engine.backends.base import Request
 from engine.backends.instructor import get_instructor
 from engine.corpus.ingest import iter_ingest
 from engine.events import (
@@ -32,6 +33,8 @@ from engine.stages.synthesis_common import (
     attempt_key,
     batch_size,
     failed_attempts,
+    fewshot_examples,
+    fewshot_request,
     format_demos,
     generation_schema,
     messages,
@@ -56,6 +59,21 @@ def generation_messages(ctx: StageContext, passage: str) -> list[dict[str, str]]
         passage=passage[: task.generation.passage_chars]
         if passage
         else "(no passage: write from general knowledge)",
+    )
+
+
+def generation_request(ctx: StageContext, passage: str, seed: int | None = None) -> Request:
+    """The request for one new sample: chat messages asking for JSON, or (prompting = "fewshot") the demos
+    to continue below facts from the passage; `seed` orders the demos."""
+    task = ctx.task
+    if task.generation.prompting != "fewshot":
+        return generation_messages(ctx, passage)
+    passage = passage[: task.generation.passage_chars].strip()
+    return fewshot_request(
+        "generate_fewshot",
+        description=task.description.strip(),
+        facts=f"Facts you may use:\n{passage}\n\n" if passage else "",
+        examples=fewshot_examples(task, seed),
     )
 
 
@@ -173,8 +191,13 @@ def _generate_batch(
     gen = ctx.task.generation
     rev = ctx.revision.id
     passage_ids = [order[i % len(order)] if order else None for i in batch]
-    prompts = [generation_messages(ctx, texts.get(pid, "") if pid else "") for pid in passage_ids]
     tries = [attempts.get(f"initial:{i}", 0) for i in batch]
+    prompts = [
+        generation_request(
+            ctx, texts.get(pid, "") if pid else "", derive_seed(gen.seed, "demos", slot, tried)
+        )
+        for slot, pid, tried in zip(batch, passage_ids, tries, strict=True)
+    ]
     replies = ask_for_samples(
         instructor,
         prompts,

@@ -6,13 +6,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.answers import AnswerChecker, majority_vote, task_checker
+from engine.backends.base import Request, ask_many
 from engine.backends.instructor import get_instructor
 from engine.config import TaskDefinition
 from engine.events import Event, ItemDone, ItemFailed, Progress, StageFinished, StageStarted
 from engine.parsing import ParseFailure, parse_vote, vote_schema
 from engine.seeds import derive_seed
 from engine.stages import StageContext
-from engine.stages.synthesis_common import batch_size, messages, record_failure
+from engine.stages.synthesis_common import (
+    batch_size,
+    fewshot_examples,
+    fewshot_request,
+    messages,
+    record_failure,
+)
 
 STAGE = "label"
 
@@ -23,6 +30,20 @@ def vote_messages(task: TaskDefinition, question: str) -> list[dict[str, str]]:
         "vote",
         description=task.description.strip(),
         output_format=task.output_format.strip(),
+        question=question.strip(),
+    )
+
+
+def vote_request(task: TaskDefinition, question: str) -> Request:
+    """One vote request: chat messages asking for JSON, or (prompting = "fewshot") the base model's prompt
+    form with the demos before the question, continued as plain text."""
+    if task.generation.prompting != "fewshot":
+        return vote_messages(task, question)
+    return fewshot_request(
+        "vote_fewshot",
+        description=task.description.strip(),
+        output_format=task.output_format.strip(),
+        examples=fewshot_examples(task),
         question=question.strip(),
     )
 
@@ -70,10 +91,11 @@ def iter_label(ctx: StageContext, votes: int | None = None) -> Iterator[Event]:
         replies: list[list[str]] = [[] for _ in batch]
         if instructor is not None:
             requests = [
-                vote_messages(ctx.task, row["question"]) for row in batch for _ in range(n_votes)
+                vote_request(ctx.task, row["question"]) for row in batch for _ in range(n_votes)
             ]
             try:
-                flat = instructor.chat_many(
+                flat = ask_many(
+                    instructor,
                     requests,
                     temperature=gen.vote_temperature,
                     max_tokens=gen.vote_max_tokens,

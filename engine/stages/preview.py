@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from engine.backends.base import ask_stream
 from engine.backends.instructor import get_instructor
 from engine.events import (
     Event,
@@ -18,13 +19,13 @@ from engine.events import (
     StageWarning,
     Token,
 )
-from engine.parsing import ParseFailure, parse_sample
+from engine.parsing import ParseFailure
 from engine.pool import NewSample, insert_sample, question_hash
 from engine.stages import StageContext
-from engine.stages.generate import _ingest_events, assemble_output, generation_messages
+from engine.stages.generate import _ingest_events, assemble_output, generation_request
 from engine.stages.keywords import fallback_keywords, stored_keywords
 from engine.stages.retrieval import rank_passages, stored_order
-from engine.stages.synthesis_common import generation_schema
+from engine.stages.synthesis_common import generation_schema, parse_reply
 
 STAGE = "preview"
 
@@ -68,8 +69,9 @@ def iter_preview(
             return
         pieces: list[str] = []
         passage = passage[: min(gen.preview_passage_chars, gen.passage_chars)]
-        prompt = generation_messages(ctx, passage)
-        for piece in instructor.stream(
+        prompt = generation_request(ctx, passage, seed + i)
+        for piece in ask_stream(
+            instructor,
             prompt,
             temperature=gen.temperature,
             max_tokens=gen.max_tokens,
@@ -79,7 +81,7 @@ def iter_preview(
             pieces.append(piece)
             yield Token(STAGE, item_id=i, text=piece)
         reply = "".join(pieces)
-        parsed = parse_sample(reply)
+        parsed = parse_reply(prompt, reply)
         if isinstance(parsed, ParseFailure):
             counts["parse_failures"] += 1
             yield ItemFailed(

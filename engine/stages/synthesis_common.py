@@ -4,13 +4,20 @@ writes samples, failure rows and attempts per slot."""
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import time
 from typing import Any
 
-from engine.backends.base import Messages
+from engine.backends.base import Completion, Messages, Request, ask, ask_many
 from engine.config import TaskDefinition
-from engine.parsing import GeneratedSample, ParseFailure, parse_sample, vote_schema
+from engine.parsing import (
+    GeneratedSample,
+    ParseFailure,
+    parse_fewshot_sample,
+    parse_sample,
+    vote_schema,
+)
 from engine.prompting import render
 from engine.store import Store
 
@@ -37,6 +44,25 @@ def format_demos(task: TaskDefinition, limit: int | None = None) -> str:
         f"\nExample {i}:\n{json.dumps({'input': d.input, 'output': d.output}, ensure_ascii=False)}\n"
         for i, d in enumerate(demos, 1)
     )
+
+
+FEWSHOT_STOP = ("\n\n", "\nQuestion:")
+"""A few-shot continuation ends at the blank line before the next example (or at its "Question:")."""
+
+
+def fewshot_examples(task: TaskDefinition, seed: int | None = None) -> str:
+    """The demos as "Question: ...\nAnswer: ..." blocks, shuffled by `seed` (the model leans on the last
+    one, so the order varies per slot), at most `max_demos_in_prompt` (at least one)."""
+    demos = list(task.demos)
+    if seed is not None:
+        random.Random(seed).shuffle(demos)
+    demos = demos[: max(1, task.generation.max_demos_in_prompt)]
+    return "\n".join(f"Question: {d.input.strip()}\nAnswer: {d.output.strip()}\n" for d in demos)
+
+
+def fewshot_request(name: str, **values: Any) -> Completion:
+    """A prompt file rendered as one plain-text prompt to continue, cut at FEWSHOT_STOP."""
+    return Completion(render(name, **values).rstrip(), FEWSHOT_STOP)
 
 
 def generation_schema(task: TaskDefinition) -> dict[str, Any]:
@@ -86,7 +112,7 @@ def failed_attempts(store: Store, revision_id: int, stage: str) -> dict[str, int
 
 def ask_for_samples(
     instructor: Any,
-    prompts: list[Messages],
+    prompts: list[Request],
     *,
     temperature: float,
     max_tokens: int,
@@ -99,7 +125,8 @@ def ask_for_samples(
     try:
         if len(prompts) == 1:
             replies = [
-                instructor.chat(
+                ask(
+                    instructor,
                     prompts[0],
                     temperature=temperature,
                     max_tokens=max_tokens,
@@ -108,7 +135,8 @@ def ask_for_samples(
                 )
             ]
         else:
-            replies = instructor.chat_many(
+            replies = ask_many(
+                instructor,
                 prompts,
                 temperature=temperature,
                 max_tokens=max_tokens,
@@ -117,7 +145,14 @@ def ask_for_samples(
             )
     except (ValueError, RuntimeError) as exc:
         return [(str(exc), ParseFailure("instructor_error", str(exc)))] * len(prompts)
-    return [(reply, parse_sample(reply)) for reply in replies]
+    return [
+        (reply, parse_reply(prompt, reply)) for prompt, reply in zip(prompts, replies, strict=True)
+    ]
+
+
+def parse_reply(request: Request, reply: str) -> GeneratedSample | ParseFailure:
+    """A generated sample from a reply: few-shot text for a plain-text prompt, else JSON."""
+    return parse_fewshot_sample(reply) if isinstance(request, Completion) else parse_sample(reply)
 
 
 def batch_size(instructor: Any, default: int = 1) -> int:

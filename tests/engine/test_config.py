@@ -63,6 +63,21 @@ def test_custom_answer_type_needs_a_checker() -> None:
     assert "checker" in err.value.title
 
 
+def test_fewshot_prompting_needs_demos() -> None:
+    text = MINIMAL + '[generation]\nprompting = "fewshot"\n'
+    with pytest.raises(ConfigError) as err:
+        parse_task(text)
+    assert "demos" in err.value.title and "chat" in err.value.title
+    task = parse_task(
+        MINIMAL.replace(
+            'answer_type = "numeric"',
+            'answer_type = "numeric"\n[[demos]]\ninput = "1 + 1?"\noutput = "#### 2"',
+        )
+        + '[generation]\nprompting = "fewshot"\n'
+    )
+    assert task.generation.prompting == "fewshot"
+
+
 def test_missing_field_is_named() -> None:
     with pytest.raises(ConfigError) as err:
         parse_task('name = "t"\nanswer_type = "numeric"\noutput_format = "x"\n')

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.backends.base import Completion, ask, ask_many, ask_stream
 from engine.backends.instructor import clear_cache, get_instructor
 from engine.backends.openai_instructor import OpenAIInstructor
 from engine.config import TaskDefinition
@@ -38,7 +39,10 @@ def server() -> Iterator[tuple[str, list[dict], dict]]:
 
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            seen.append(body)
+            seen.append(body | {"_path": self.path})
+            plain = not self.path.endswith(
+                "/chat/completions"
+            )  # /completions: a prompt to continue
             if behaviour["status"] != 200:
                 self.send_response(behaviour["status"])
                 self.end_headers()
@@ -49,12 +53,12 @@ def server() -> Iterator[tuple[str, list[dict], dict]]:
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for piece in (content[:10], content[10:]):
-                    self.wfile.write(
-                        f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode()
-                    )
+                    choice = {"text": piece} if plain else {"delta": {"content": piece}}
+                    self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 return
-            payload = json.dumps({"choices": [{"message": {"content": content}}]}).encode()
+            choice = {"text": content} if plain else {"message": {"content": content}}
+            payload = json.dumps({"choices": [choice]}).encode()
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -89,6 +93,38 @@ def test_openai_chat_stream_and_request_shape(server) -> None:  # type: ignore[n
         [[{"role": "user", "content": "a"}]] * 2, temperature=0.0, max_tokens=5, seed=1
     ) == [reply, reply]
     assert [b["seed"] for b in seen[-2:]] == [1, 2]
+    instructor.close()
+
+
+def test_openai_plain_text_completions_for_fewshot_prompting(server) -> None:  # type: ignore[no-untyped-def]
+    url, seen, _ = server
+    instructor = OpenAIInstructor(url, "my-model")
+    request = Completion("Question: 1 + 1?\nAnswer: 2\n\nQuestion:", ("\n\n", "\nQuestion:"))
+    reply = instructor.complete(
+        request, temperature=0.5, max_tokens=30, seed=3, json_schema=KEYWORDS_SCHEMA
+    )
+    assert reply == '{"domain": "math", "keywords": ["sum"]}'
+    body = seen[-1]
+    assert body["_path"] == "/v1/completions" and body["prompt"] == request.prompt
+    assert body["stop"] == ["\n\n", "\nQuestion:"] and body["seed"] == 3
+    assert "messages" not in body and "response_format" not in body  # a schema does not apply
+    assert "".join(instructor.stream_complete(request, temperature=0.0, max_tokens=5)) == reply
+    assert seen[-1]["stream"] is True and seen[-1]["_path"] == "/v1/completions"
+    assert instructor.complete_many([request] * 2, temperature=0.0, max_tokens=5, seed=1) == [
+        reply,
+        reply,
+    ]
+    assert [b["seed"] for b in seen[-2:]] == [1, 2]
+    # ask() cuts a reply at the first stop string, whether or not the server stopped there
+    cut = Completion("x", ('"keywords"',))
+    assert ask(instructor, cut, temperature=0.0, max_tokens=5) == '{"domain": "math", '
+    assert (
+        "".join(ask_stream(instructor, cut, temperature=0.0, max_tokens=5)) == '{"domain": "math", '
+    )
+    with pytest.raises(ValueError, match="mixes"):
+        ask_many(
+            instructor, [cut, [{"role": "user", "content": "x"}]], temperature=0.0, max_tokens=5
+        )
     instructor.close()
 
 

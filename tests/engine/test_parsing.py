@@ -14,6 +14,7 @@ from engine.parsing import (
     ParseFailure,
     VoteReply,
     load_object,
+    parse_fewshot_sample,
     parse_keywords,
     parse_sample,
     parse_text,
@@ -55,6 +56,19 @@ def test_failures_are_values_with_reasons() -> None:
         assert isinstance(result, ParseFailure), text[:40]
         assert result.reason == reason, (text[:40], result)
     assert parse_sample(None).reason == "empty"  # type: ignore[arg-type,union-attr]
+
+
+def test_fewshot_continuation_is_question_then_answer() -> None:
+    reply = " Ann has 7 pens and buys 5 more. How many pens?\nAnswer: 7 + 5 = 12\n#### 12"
+    assert parse_fewshot_sample(reply) == GeneratedSample(
+        "Ann has 7 pens and buys 5 more. How many pens?", "7 + 5 = 12\n#### 12"
+    )
+    assert parse_fewshot_sample(" Ann has 7 pens. How many?").reason == "no_answer"  # type: ignore[union-attr]
+    assert parse_fewshot_sample(" 7?\nAnswer: 7").reason == "empty_field"  # type: ignore[union-attr]
+    assert parse_fewshot_sample(" Ann has 7 pens. How many?\nAnswer:  ").reason == "empty_field"  # type: ignore[union-attr]
+    assert parse_fewshot_sample("").reason == "empty"  # type: ignore[union-attr]
+    long = parse_fewshot_sample(" Ann has 7 pens?\nAnswer: " + "9" * 9000)
+    assert long.reason == "field_too_long"  # type: ignore[union-attr]
 
 
 def test_deeply_nested_json_does_not_crash() -> None:
@@ -117,7 +131,7 @@ json_values = st.recursive(
     )
 )
 def test_fuzz_parsers_never_raise(reply: str) -> None:
-    for parse in (parse_sample, parse_vote, parse_keywords, parse_text):
+    for parse in (parse_sample, parse_vote, parse_keywords, parse_text, parse_fewshot_sample):
         result = parse(reply)
         assert isinstance(result, ParseFailure | GeneratedSample | VoteReply | Keywords | str)
     sample = parse_sample(reply)
