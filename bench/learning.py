@@ -184,6 +184,35 @@ def label_check(ctx: Any, n: int) -> dict[str, Any] | None:
     return report
 
 
+def compare_prompting(template: str, n: int, votes: int) -> dict[str, float]:
+    """The instructor's label accuracy on `n` computed problems, asked by chat for JSON vs few-shot text."""
+    import re
+
+    from engine.backends.instructor import clear_cache
+    from engine.stages import StageContext
+    from engine.workspace import init_workspace
+
+    accuracy: dict[str, float] = {}
+    for mode in ("chat", "fewshot"):
+        with tempfile.TemporaryDirectory(prefix="sdrl-prompting-") as tmp:
+            ws = init_workspace(Path(tmp) / "ws", template)
+            text = re.sub(r'(?m)^prompting = ".*"\n', "", ws.task_file.read_text())
+            text = re.sub(r"(?m)^votes = \d+$", f"votes = {votes}", text)
+            ws.task_file.write_text(
+                text.replace("[generation]\n", f'[generation]\nprompting = "{mode}"\n')
+            )
+            clear_cache()
+            log(f"prompting = {mode!r} ({votes} votes):")
+            t0 = time.time()
+            report = label_check(StageContext.open(ws), n)
+            assert report is not None
+            accuracy[mode] = report["accuracy"]
+            log(f"  {time.time() - t0:.0f} s")
+            ws.close()
+    log(f"label accuracy: chat {accuracy['chat']:.0%}, fewshot {accuracy['fewshot']:.0%}")
+    return accuracy
+
+
 def train_and_report(ws: Any, out: dict[str, Any]) -> Path | None:
     """Train on the selection; the adapter when training finished (else the limit goes into `out`)."""
     t0 = time.time()
@@ -325,9 +354,19 @@ def main() -> None:
         default=12,
         help="computed word problems the instructor labels (0: skip)",
     )
+    parser.add_argument(
+        "--compare-prompting",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only compare the instructor's label accuracy on N computed problems, prompting chat vs fewshot",
+    )
     parser.add_argument("--exact-tokens", type=int, default=24)
     parser.add_argument("--gsm8k-tokens", type=int, default=256)
     opts = parser.parse_args()
+    if opts.compare_prompting:
+        compare_prompting(opts.template, opts.compare_prompting, opts.votes)
+        return
     quick = opts.quick
     opts.seeds = opts.seeds or ([0] if quick else [0, 1, 2])
     opts.n = opts.n or (8 if quick else 48)

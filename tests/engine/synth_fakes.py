@@ -105,6 +105,20 @@ class ScriptedInstructor:
         pass
 
 
+def chat_prompting(ws: Any) -> None:
+    """The scripted instructors answer chat requests: the workspace's task asks for JSON by chat
+    (the demo template's few-shot prompting is tested with the real model in test_fewshot.py)."""
+    text = ws.task_file.read_text()
+    ws.task_file.write_text(text.replace('prompting = "fewshot"', 'prompting = "chat"'))
+
+
+@pytest.fixture(autouse=True)
+def _chat_prompting(request: pytest.FixtureRequest) -> None:
+    """In modules that import this fixture: their `workspace` asks the instructor by chat."""
+    if "workspace" in request.fixturenames:
+        chat_prompting(request.getfixturevalue("workspace"))
+
+
 def use_instructor(monkeypatch: pytest.MonkeyPatch, instructor: Any) -> Any:
     import engine.backends.instructor as factory
 

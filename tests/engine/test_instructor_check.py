@@ -11,7 +11,11 @@ import pytest
 from engine.evaluate import Item
 from engine.instructor_check import iter_instructor_check, latest_report, report_lines
 from engine.stages import StageContext, run_blocking
-from tests.engine.synth_fakes import ScriptedInstructor, use_instructor
+from tests.engine.synth_fakes import (  # noqa: F401 - _chat_prompting is an autouse fixture
+    ScriptedInstructor,
+    _chat_prompting,
+    use_instructor,
+)
 
 
 def _benchmark(path: Path, n: int) -> Path:

@@ -10,7 +10,11 @@ import pytest
 from engine.answers import NumericChecker
 from engine.stages import StageContext, run_blocking
 from engine.stages.label import iter_label, read_vote
-from tests.engine.synth_fakes import ScriptedInstructor, use_instructor
+from tests.engine.synth_fakes import (  # noqa: F401 - _chat_prompting is an autouse fixture
+    ScriptedInstructor,
+    _chat_prompting,
+    use_instructor,
+)
 
 
 def _add(ws, question: str, own: str, origin: str = "initial", key: str = "initial:0") -> int:  # type: ignore[no-untyped-def]

@@ -30,8 +30,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     served.stop()
 
 
-def _point_at(ws: Workspace, server: LlamaServer) -> None:
-    """The demo task with its instructor behind the server (llama-cpp-python takes `json_object` + schema)."""
+def _point_at(ws: Workspace, server: LlamaServer, prompting: str = "chat") -> None:
+    """The demo task with its instructor behind the server (llama-cpp-python takes `json_object` + schema),
+    asked by chat for JSON unless `prompting` says "fewshot" (plain-text /completions)."""
     text = ws.task_file.read_text()
     text = text.replace(
         'instructor = "smollm2-135m-instruct"\n',
@@ -40,7 +41,7 @@ def _point_at(ws: Workspace, server: LlamaServer) -> None:
         f'openai_model = "{MODEL_ALIAS}"\n'
         'openai_response_format = "json_object"\n',
     ).replace("max_tokens = 256\nvote_max_tokens = 256", "max_tokens = 160\nvote_max_tokens = 96")
-    ws.task_file.write_text(text)
+    ws.task_file.write_text(text.replace('prompting = "fewshot"', f'prompting = "{prompting}"'))
     clear_cache()
 
 
@@ -90,6 +91,21 @@ def test_generate_label_and_preview_through_the_server(workspace, server) -> Non
     assert "".join(tokens).lstrip().startswith("{")
     done = [e for e in events if isinstance(e, ItemDone)]
     assert _finished(events)["preview"]["previewed"] == len(done)
+    clear_cache()
+
+
+def test_fewshot_prompting_through_the_server(workspace, server) -> None:  # type: ignore[no-untyped-def]
+    """The demo's few-shot prompting: plain-text /completions, cut at the blank line before the next example."""
+    _point_at(workspace, server, "fewshot")
+    ctx = StageContext.open(workspace)
+    run_blocking(iter_prepare(ctx))
+    counts = _finished(list(iter_generate_samples(ctx, n=2)))
+    assert counts["generate"]["generated"] + counts["generate"]["gave_up"] == 2
+    questions = [r[0] for r in workspace.store.query("SELECT question FROM samples")]
+    raw = [r[0] for r in workspace.store.query("SELECT raw FROM failures WHERE stage='generate'")]
+    assert questions or raw
+    assert all("\n\n" not in q and "Answer:" not in q for q in questions)
+    assert all(not r.lstrip().startswith("{") for r in raw)  # not asked for JSON
     clear_cache()
 
 

@@ -12,7 +12,11 @@ from engine.stages import StageContext
 from engine.stages.claims import SlotClaims
 from engine.stages.generate import iter_generate_samples
 from engine.store import Store
-from tests.engine.synth_fakes import ScriptedInstructor, use_instructor
+from tests.engine.synth_fakes import (  # noqa: F401 - _chat_prompting is an autouse fixture
+    ScriptedInstructor,
+    _chat_prompting,
+    use_instructor,
+)
 
 
 def _hold(root, key: str, revision: int) -> subprocess.Popen[str]:

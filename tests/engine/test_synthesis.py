@@ -10,7 +10,11 @@ from engine.events import ItemDone, StageFinished, StageWarning, Token
 from engine.stages import StageContext, run_blocking
 from engine.stages.generate import iter_generate, iter_generate_samples, iter_prepare
 from engine.stages.preview import iter_preview, keep_preview
-from tests.engine.synth_fakes import ScriptedInstructor, use_instructor
+from tests.engine.synth_fakes import (  # noqa: F401 - _chat_prompting is an autouse fixture
+    ScriptedInstructor,
+    _chat_prompting,
+    use_instructor,
+)
 
 
 def _finished(events) -> dict[str, dict]:  # type: ignore[no-untyped-def]
