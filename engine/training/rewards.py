@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.answers import AnswerChecker
+from engine.backends.base import cut_at_stop
 from engine.errors import RunError
 
 RewardFunc = Callable[..., list[float | None]]
@@ -20,8 +21,7 @@ def _text(completion: Any, stop: Sequence[str] = ()) -> str:
         text = "".join(m.get("content", "") for m in completion if isinstance(m, dict))
     else:
         text = completion if isinstance(completion, str) else str(completion)
-    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
-    return text[:cut]
+    return cut_at_stop(text, stop)
 
 
 def correctness_reward(
