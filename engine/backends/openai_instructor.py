@@ -49,6 +49,20 @@ class OpenAIInstructor(OneAtATime):
             response_format=settings.openai_response_format,
         )
 
+    def _sampled(
+        self, temperature: float, max_tokens: int, seed: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        """The fields every request has (model, sampling), plus `content` (messages, or a prompt and stops)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            **content,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+        }
+        if seed is not None:
+            body["seed"] = seed
+        return body
+
     def _body(
         self,
         messages: Messages,
@@ -57,14 +71,7 @@ class OpenAIInstructor(OneAtATime):
         seed: int | None = None,
         json_schema: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-        }
-        if seed is not None:
-            body["seed"] = seed
+        body = self._sampled(temperature, max_tokens, seed, messages=messages)
         if json_schema is not None and self.response_format == "json_object":
             body["response_format"] = {"type": "json_object", "schema": json_schema}
         elif json_schema is not None:
@@ -89,17 +96,10 @@ class OpenAIInstructor(OneAtATime):
         json_schema: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A /completions request (a plain-text prompt to continue; no response format applies)."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "prompt": request.prompt,
-            "temperature": temperature,
-            "max_tokens": max_tokens,
-        }
-        if request.stop:
-            body["stop"] = list(request.stop)[:4]  # the OpenAI API takes at most four
-        if seed is not None:
-            body["seed"] = seed
-        return body
+        stop = (
+            {"stop": list(request.stop)[:4]} if request.stop else {}
+        )  # the API takes at most four
+        return self._sampled(temperature, max_tokens, seed, prompt=request.prompt, **stop)
 
     def _post(self, body: dict[str, Any], path: str = "/chat/completions") -> dict[str, Any]:
         import httpx
