@@ -186,20 +186,19 @@ def label_check(ctx: Any, n: int) -> dict[str, Any] | None:
 
 def compare_prompting(template: str, n: int, votes: int) -> dict[str, float]:
     """The instructor's label accuracy on `n` computed problems, asked by chat for JSON vs few-shot text."""
-    import re
-
     from engine.backends.instructor import clear_cache
     from engine.stages import StageContext
+    from engine.task_file import update_task_text
     from engine.workspace import init_workspace
 
     accuracy: dict[str, float] = {}
     for mode in ("chat", "fewshot"):
         with tempfile.TemporaryDirectory(prefix="sdrl-prompting-") as tmp:
             ws = init_workspace(Path(tmp) / "ws", template)
-            text = re.sub(r'(?m)^prompting = ".*"\n', "", ws.task_file.read_text())
-            text = re.sub(r"(?m)^votes = \d+$", f"votes = {votes}", text)
             ws.task_file.write_text(
-                text.replace("[generation]\n", f'[generation]\nprompting = "{mode}"\n')
+                update_task_text(
+                    ws.task_file.read_text(), {"generation": {"prompting": mode, "votes": votes}}
+                )
             )
             clear_cache()
             log(f"prompting = {mode!r} ({votes} votes):")

@@ -108,8 +108,10 @@ class ScriptedInstructor:
 def chat_prompting(ws: Any) -> None:
     """The scripted instructors answer chat requests: the workspace's task asks for JSON by chat
     (the demo template's few-shot prompting is tested with the real model in test_fewshot.py)."""
-    text = ws.task_file.read_text()
-    ws.task_file.write_text(text.replace('prompting = "fewshot"', 'prompting = "chat"'))
+    from engine.task_file import update_task_text
+
+    text = update_task_text(ws.task_file.read_text(), {"generation": {"prompting": "chat"}})
+    ws.task_file.write_text(text)
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,6 @@ model's prompt form after the demos, and previews stream the same request."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from engine.backends.base import Completion
@@ -14,13 +12,14 @@ from engine.events import ItemDone, ItemFailed, StageFinished, Token
 from engine.stages import StageContext
 from engine.stages.generate import iter_generate
 from engine.stages.preview import iter_preview
+from engine.task_file import update_task_text
 
 pytestmark = pytest.mark.slow
 
 
 def _fewshot(ws) -> None:  # type: ignore[no-untyped-def]
-    text = re.sub(r'(?m)^prompting = ".*"\n', "", ws.task_file.read_text())
-    ws.task_file.write_text(text.replace("[generation]\n", '[generation]\nprompting = "fewshot"\n'))
+    text = update_task_text(ws.task_file.read_text(), {"generation": {"prompting": "fewshot"}})
+    ws.task_file.write_text(text)
     clear_cache()
 
 

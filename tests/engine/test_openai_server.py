@@ -16,6 +16,7 @@ from engine.parsing import vote_schema
 from engine.stages import StageContext, run_blocking
 from engine.stages.generate import iter_generate, iter_generate_samples, iter_prepare
 from engine.stages.preview import iter_preview
+from engine.task_file import update_task_text
 from engine.workspace import Workspace
 from tests.engine.llama_server import MODEL_ALIAS, LlamaServer
 
@@ -41,7 +42,7 @@ def _point_at(ws: Workspace, server: LlamaServer, prompting: str = "chat") -> No
         f'openai_model = "{MODEL_ALIAS}"\n'
         'openai_response_format = "json_object"\n',
     ).replace("max_tokens = 256\nvote_max_tokens = 256", "max_tokens = 160\nvote_max_tokens = 96")
-    ws.task_file.write_text(text.replace('prompting = "fewshot"', f'prompting = "{prompting}"'))
+    ws.task_file.write_text(update_task_text(text, {"generation": {"prompting": prompting}}))
     clear_cache()
 
 
